@@ -1,0 +1,7 @@
+from django.urls import include, path
+
+app_name = "api-v1"
+
+urlpatterns = [
+    path("", include("apps.users.api.urls")),
+]

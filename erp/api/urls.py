@@ -4,4 +4,5 @@ app_name = "api-v1"
 
 urlpatterns = [
     path("", include("apps.users.api.urls")),
+    path("", include("apps.platforms.api.urls")),
 ]

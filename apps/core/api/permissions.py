@@ -1,0 +1,22 @@
+from rest_framework.permissions import DjangoModelPermissions
+
+
+class ModelPermissions(DjangoModelPermissions):
+    """Django model permissions through roles; reading needs `view_<model>` too."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
+class ActionPermissions(ModelPermissions):
+    """Adds per-action permissions: a viewset declares `action_permissions = {"approve": ["app.perm"]}`."""
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        required = getattr(view, "action_permissions", {}).get(getattr(view, "action", None), [])
+        return request.user.has_perms(required)

@@ -1,0 +1,21 @@
+import django_filters
+
+from apps.platforms.models import Listing, Shop
+
+
+class ShopFilter(django_filters.FilterSet):
+    platform = django_filters.CharFilter(field_name="platform__code")
+
+    class Meta:
+        model = Shop
+        fields = ["platform", "country", "currency", "auth_status", "is_active"]
+
+
+class ListingFilter(django_filters.FilterSet):
+    platform = django_filters.CharFilter(field_name="shop__platform__code")
+    mapped = django_filters.BooleanFilter(field_name="product", lookup_expr="isnull", exclude=True)
+    sku = django_filters.CharFilter(field_name="platform_sku", lookup_expr="icontains")
+
+    class Meta:
+        model = Listing
+        fields = ["shop", "platform", "product", "mapped", "sku", "is_active"]

@@ -5,4 +5,5 @@ app_name = "api-v1"
 urlpatterns = [
     path("", include("apps.users.api.urls")),
     path("", include("apps.platforms.api.urls")),
+    path("", include("apps.inventory.api.urls")),
 ]

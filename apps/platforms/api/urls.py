@@ -1,8 +1,8 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from . import views
 
-router = DefaultRouter()
+router = SimpleRouter()
 router.register("platforms", views.PlatformViewSet, basename="platform")
 router.register("shops", views.ShopViewSet, basename="shop")
 router.register("listings", views.ListingViewSet, basename="listing")

@@ -1,0 +1,13 @@
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("products", views.ProductViewSet, basename="product")
+router.register("warehouses", views.WarehouseViewSet, basename="warehouse")
+router.register("suppliers", views.SupplierViewSet, basename="supplier")
+router.register("stock", views.StockViewSet, basename="stock")
+router.register("stock-movements", views.StockMovementViewSet, basename="stock-movement")
+router.register("stock-adjustments", views.StockAdjustmentViewSet, basename="stock-adjustment")
+router.register("stock-transfers", views.StockTransferViewSet, basename="stock-transfer")
+urlpatterns = router.urls

@@ -209,6 +209,29 @@ def stock_platform_sync(
 # Purchase orders -------------------------------------------------------------------------------
 
 @transaction.atomic
+def purchase_order_create(*, lines: list[dict], **fields) -> PurchaseOrder:
+    """Creates a draft purchase order with its lines (`product`, `quantity_ordered`, `unit_cost`)."""
+    po = PurchaseOrder.objects.create(status=PurchaseOrder.Status.DRAFT, **fields)
+    PurchaseOrderLine.objects.bulk_create(PurchaseOrderLine(purchase_order=po, **line) for line in lines)
+    return po
+
+
+@transaction.atomic
+def purchase_order_update(*, purchase_order: PurchaseOrder, lines: list[dict] | None = None, **fields) -> PurchaseOrder:
+    """Edits a draft; once approved, an order only changes through receive and cancel."""
+    po = PurchaseOrder.objects.select_for_update().get(pk=purchase_order.pk)
+    if po.status != PurchaseOrder.Status.DRAFT:
+        raise InvalidStateTransition(f"采购单 {po.number} 已{po.get_status_display()}，只有草稿可以修改。")
+    for name, value in fields.items():
+        setattr(po, name, value)
+    po.save()
+    if lines is not None:
+        po.lines.all().delete()
+        PurchaseOrderLine.objects.bulk_create(PurchaseOrderLine(purchase_order=po, **line) for line in lines)
+    return po
+
+
+@transaction.atomic
 def purchase_order_approve(*, purchase_order: PurchaseOrder, user=None) -> PurchaseOrder:
     """Approves a draft purchase order so it can be received."""
     po = PurchaseOrder.objects.select_for_update().get(pk=purchase_order.pk)

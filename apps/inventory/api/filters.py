@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import F
 
-from apps.inventory.models import InventoryItem, Product, StockMovement
+from apps.inventory.models import InventoryItem, Product, PurchaseOrder, Shipment, StockMovement
 
 
 class ProductFilter(django_filters.FilterSet):
@@ -34,3 +34,22 @@ class StockMovementFilter(django_filters.FilterSet):
     class Meta:
         model = StockMovement
         fields = ["warehouse", "product", "sku", "movement_type", "reference", "start", "end"]
+
+
+class PurchaseOrderFilter(django_filters.FilterSet):
+    start = django_filters.DateFilter(field_name="order_date", lookup_expr="gte")
+    end = django_filters.DateFilter(field_name="order_date", lookup_expr="lte")
+    sku = django_filters.CharFilter(field_name="lines__product__sku", distinct=True)
+
+    class Meta:
+        model = PurchaseOrder
+        fields = ["supplier", "warehouse", "status", "start", "end", "sku"]
+
+
+class ShipmentFilter(django_filters.FilterSet):
+    start = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    end = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+
+    class Meta:
+        model = Shipment
+        fields = ["warehouse", "status", "order", "start", "end"]

@@ -1,6 +1,18 @@
 from rest_framework import serializers
 
-from apps.inventory.models import InventoryItem, Product, StockAdjustment, StockMovement, StockTransfer, Supplier, Warehouse
+from apps.inventory.models import (
+    InventoryItem,
+    Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Shipment,
+    ShipmentLine,
+    StockAdjustment,
+    StockMovement,
+    StockTransfer,
+    Supplier,
+    Warehouse,
+)
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -94,3 +106,89 @@ class StockTransferSerializer(serializers.ModelSerializer):
         if attrs["quantity"] <= 0:
             raise serializers.ValidationError({"quantity": ["调拨数量必须大于 0。"]})
         return attrs
+
+
+class PurchaseOrderLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku", read_only=True)
+
+    class Meta:
+        model = PurchaseOrderLine
+        fields = ["id", "product", "sku", "quantity_ordered", "quantity_received", "unit_cost"]
+        read_only_fields = ["quantity_received"]
+
+
+class PurchaseOrderSerializer(serializers.ModelSerializer):
+    lines = PurchaseOrderLineSerializer(many=True)
+    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
+
+    class Meta:
+        model = PurchaseOrder
+        fields = [
+            "id", "number", "supplier", "supplier_name", "warehouse", "status", "currency", "order_date",
+            "expected_date", "approved_by", "approved_at", "note", "lines", "created_at", "updated_at",
+        ]
+        read_only_fields = ["status", "approved_by", "approved_at", "created_at", "updated_at"]
+
+    def validate_lines(self, lines):
+        if not lines:
+            raise serializers.ValidationError("采购单至少需要一行明细。")
+        products = [line["product"].pk for line in lines]
+        if len(products) != len(set(products)):
+            raise serializers.ValidationError("同一商品在采购单中只能出现一次。")
+        for line in lines:
+            if line["quantity_ordered"] <= 0:
+                raise serializers.ValidationError("采购数量必须大于 0。")
+            if line["unit_cost"] < 0:
+                raise serializers.ValidationError("采购单价不能为负数。")
+        return lines
+
+    def create(self, validated_data):
+        from apps.inventory.services import purchase_order_create
+
+        return purchase_order_create(**validated_data)
+
+    def update(self, instance, validated_data):
+        from apps.inventory.services import purchase_order_update
+
+        return purchase_order_update(purchase_order=instance, **validated_data)
+
+
+class ReceiptLineSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=1)
+
+
+class PurchaseOrderReceiveSerializer(serializers.Serializer):
+    lines = ReceiptLineSerializer(many=True, allow_empty=False)
+
+
+class ShipmentLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku", read_only=True)
+
+    class Meta:
+        model = ShipmentLine
+        fields = ["id", "product", "sku", "quantity"]
+
+
+class ShipmentSerializer(serializers.ModelSerializer):
+    lines = ShipmentLineSerializer(many=True)
+
+    class Meta:
+        model = Shipment
+        fields = [
+            "id", "number", "warehouse", "order", "status", "carrier", "tracking_number", "shipped_at", "lines",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = ["status", "shipped_at", "created_at", "updated_at"]
+
+    def validate_lines(self, lines):
+        if not lines:
+            raise serializers.ValidationError("出库单至少需要一行明细。")
+        for line in lines:
+            if line["quantity"] <= 0:
+                raise serializers.ValidationError("出库数量必须大于 0。")
+        return lines
+
+
+class ShipmentShipSerializer(serializers.Serializer):
+    tracking_number = serializers.CharField(required=False, allow_blank=True, default="")

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("apps.users.api.urls")),
     path("", include("apps.platforms.api.urls")),
     path("", include("apps.inventory.api.urls")),
+    path("", include("apps.finance.api.urls")),
 ]

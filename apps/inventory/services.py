@@ -379,3 +379,59 @@ def shipment_cancel(*, shipment: Shipment, user=None) -> Shipment:
     shipment.status = Shipment.Status.CANCELLED
     shipment.save(update_fields=["status", "updated_at"])
     return shipment
+
+
+# Bulk outbound (orders collected by the thousand) -----------------------------------------------
+
+@dataclass(frozen=True)
+class OutboundRequest:
+    """One business event taking stock out: `parts` are (product_id, warehouse_id, quantity)."""
+
+    key: object
+    parts: tuple[tuple[int, int, int], ...]
+    reference: str
+    occurred_at: dt.datetime
+    idempotency_key: str
+
+
+@transaction.atomic
+def stock_outbound_bulk(*, requests: list[OutboundRequest], note: str = "订单出库") -> set:
+    """Posts many outbound events with one lock per stock row. An event is posted whole or not at
+    all: one whose stock is short (or already posted) is skipped. Returns the keys posted."""
+    if not requests:
+        return set()
+    already = set(
+        StockMovement.objects.filter(
+            idempotency_key__in=[f"{r.idempotency_key}:{p}" for r in requests for p, _, _ in r.parts]
+        ).values_list("idempotency_key", flat=True)
+    )
+    items = _lock_items({(p, w) for r in requests for p, w, _ in r.parts})
+    balance = {key: [item.on_hand, item.reserved] for key, item in items.items()}
+    movements: list[StockMovement] = []
+    posted = set()
+    for request in sorted(requests, key=lambda r: r.occurred_at):
+        if any(f"{request.idempotency_key}:{p}" in already for p, _, _ in request.parts):
+            continue
+        if any(balance[(p, w)][0] - balance[(p, w)][1] < qty for p, w, qty in request.parts):
+            continue
+        for product_id, warehouse_id, qty in request.parts:
+            balance[(product_id, warehouse_id)][0] -= qty
+            movements.append(
+                StockMovement(
+                    product_id=product_id, warehouse_id=warehouse_id, movement_type=MovementType.SALE,
+                    quantity=-qty, balance_after=balance[(product_id, warehouse_id)][0],
+                    reference=request.reference[:64], note=note, occurred_at=request.occurred_at,
+                    idempotency_key=f"{request.idempotency_key}:{product_id}",
+                )
+            )
+        posted.add(request.key)
+    StockMovement.objects.bulk_create(movements, batch_size=1000)
+    now = timezone.now()
+    changed = []
+    for key, item in items.items():
+        if balance[key][0] != item.on_hand:
+            item.on_hand = balance[key][0]
+            item.updated_at = now
+            changed.append(item)
+    InventoryItem.objects.bulk_update(changed, ["on_hand", "updated_at"], batch_size=500)
+    return posted

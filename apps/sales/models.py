@@ -184,6 +184,8 @@ class OrderLine(models.Model):
     line_total = money_field("小计", help_text="订单币种，含数量")
     line_total_base = money_field("小计(本位币)")
     unit_cost_base = money_field("单位成本(本位币)", null=True, blank=True, default=None)
+    # Set when this line's outbound has been written to the stock ledger (exactly once).
+    stock_posted_at = models.DateTimeField("出库过账时间", null=True, blank=True)
 
     class Meta:
         db_table = "order_lines"

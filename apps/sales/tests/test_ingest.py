@@ -1,0 +1,178 @@
+"""Orders come in exactly once, whatever brings them: the upsert and what follows from it."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db.models import Sum
+
+from apps.core.testing import count_queries
+from apps.finance.models import FinancialRecord
+from apps.finance.tests.factories import CurrencyFactory, ExchangeRateFactory, base_currency
+from apps.inventory import services as stock
+from apps.inventory.models import InventoryItem, StockMovement
+from apps.inventory.tests.factories import BundleComponentFactory, ProductFactory, WarehouseFactory
+from apps.platforms.models import Listing
+from apps.platforms.tests.factories import ListingFactory, ShopFactory
+from apps.sales.ingest import CustomerData, LineData, OrderData, orders_upsert
+from apps.sales.models import Customer, Order, OrderLine, SalesDaily
+
+pytestmark = pytest.mark.django_db
+DAY = dt.date(2025, 7, 1)
+WHEN = dt.datetime(2025, 7, 1, 4, 0, tzinfo=dt.UTC)  # 12:00 in Asia/Shanghai
+
+
+@pytest.fixture
+def shop():
+    base_currency()
+    usd = CurrencyFactory(code="USD")
+    for offset in range(-3, 5):
+        ExchangeRateFactory(currency=usd, rate_date=DAY + dt.timedelta(days=offset), rate=Decimal("7.00"))
+    warehouse = WarehouseFactory(code="CN-SZ")
+    return ShopFactory(currency=usd, default_warehouse=warehouse)
+
+
+@pytest.fixture
+def product(shop):
+    product = ProductFactory(sku="MUG-01", cost_price=Decimal("10.00"))
+    ListingFactory(shop=shop, platform_sku="shop-MUG-01", product=product)
+    stock.stock_adjustment_create(product=product, warehouse=shop.default_warehouse, quantity_change=20,
+                                  reason="opening")
+    return product
+
+
+def make_order(pid="1001", *, status="paid", sku="shop-MUG-01", quantity=2, refund="0", buyer="b-1",
+               email="a@example.com", shipped_at=None, when=WHEN, updated=None):
+    total = Decimal("25.00") * quantity
+    return OrderData(
+        platform_order_id=pid, order_number=f"#{pid}", ordered_at=when, currency="USD", status=status,
+        platform_status=status, buyer_country="us", items_amount=total, total_amount=total,
+        platform_fee=Decimal("2.50"), refund_amount=Decimal(refund), shipped_at=shipped_at,
+        platform_updated_at=updated or when,
+        customer=CustomerData(platform_buyer_id=buyer, email=email, name="Ann"),
+        lines=[LineData(platform_sku=sku, quantity=quantity, unit_price=Decimal("25.00"), line_total=total,
+                        title="Mug", platform_line_id=f"{pid}-1")],
+    )
+
+
+def test_a_new_order_is_stored_with_base_amounts_lines_and_cost(shop, product):
+    result = orders_upsert(shop=shop, orders=[make_order()])
+    assert (result.created, result.updated, result.unchanged) == (1, 0, 0)
+    order = Order.objects.get()
+    assert (order.total_amount_base, order.exchange_rate, order.buyer_country) == (Decimal("350.00"), Decimal("7"), "US")
+    line = OrderLine.objects.get()
+    assert (line.product_id, line.line_total_base, line.unit_cost_base) == (product.pk, Decimal("350.00"), Decimal("10.00"))
+
+
+def test_the_same_data_twice_changes_nothing(shop, product):
+    batch = [make_order("1"), make_order("2", status="shipped", shipped_at=WHEN)]
+    orders_upsert(shop=shop, orders=batch)
+    counts = lambda: (Order.objects.count(), OrderLine.objects.count(), Customer.objects.count(),  # noqa: E731
+                      FinancialRecord.objects.count(), StockMovement.objects.count(), SalesDaily.objects.count())
+    before = counts()
+    result = orders_upsert(shop=shop, orders=batch)
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
+    assert counts() == before
+
+
+def test_a_changed_order_is_updated_once_and_its_stock_leaves_once(shop, product):
+    orders_upsert(shop=shop, orders=[make_order()])
+    shipped = make_order(status="shipped", shipped_at=WHEN, updated=WHEN + dt.timedelta(hours=1))
+    assert orders_upsert(shop=shop, orders=[shipped]).updated == 1
+    assert orders_upsert(shop=shop, orders=[shipped]).unchanged == 1
+    assert InventoryItem.objects.get(product=product).on_hand == 18
+    assert StockMovement.objects.filter(movement_type="sale").count() == 1
+    assert Order.objects.get().status == "shipped"
+
+
+def test_a_refund_updates_the_finance_records_and_rollups(shop, product):
+    orders_upsert(shop=shop, orders=[make_order()])
+    orders_upsert(shop=shop, orders=[make_order(status="partially_refunded", refund="10.00")])
+    records = dict(FinancialRecord.objects.values_list("record_type", "amount_base"))
+    assert records == {"sale": Decimal("350.00"), "refund": Decimal("70.00"), "platform_fee": Decimal("17.50")}
+    assert SalesDaily.objects.aggregate(r=Sum("refunds_base"))["r"] == Decimal("70.00")
+
+
+def test_a_cancelled_order_leaves_the_rollups_and_the_books(shop, product):
+    orders_upsert(shop=shop, orders=[make_order()])
+    assert SalesDaily.objects.get().orders_count == 1
+    orders_upsert(shop=shop, orders=[make_order(status="cancelled")])
+    assert not SalesDaily.objects.exists()
+    assert not FinancialRecord.objects.exists()
+
+
+def test_customers_are_deduplicated_by_buyer_id_and_by_email(shop, product):
+    orders_upsert(shop=shop, orders=[
+        make_order("1", buyer="b-1"), make_order("2", buyer="b-1"),
+        make_order("3", buyer="", email="Guest@Example.com"), make_order("4", buyer="", email="guest@example.com"),
+    ])
+    assert Customer.objects.count() == 2
+    assert Order.objects.filter(customer__platform_buyer_id="b-1").count() == 2
+    assert Order.objects.filter(customer__email="guest@example.com").count() == 2
+
+
+def test_an_unknown_sku_is_kept_and_its_listing_waits_in_the_pairing_queue(shop, product):
+    orders_upsert(shop=shop, orders=[make_order(sku="NEW-THING")])
+    line = OrderLine.objects.get()
+    assert line.product_id is None and line.platform_sku == "NEW-THING"
+    listing = Listing.objects.get(platform_sku="NEW-THING")
+    assert listing.product_id is None and line.listing_id == listing.pk
+
+
+def test_an_unknown_sku_equal_to_a_master_sku_is_mapped_at_once(shop, product):
+    orders_upsert(shop=shop, orders=[make_order(sku="MUG-01")])
+    assert OrderLine.objects.get().product_id == product.pk
+    assert Listing.objects.get(platform_sku="MUG-01").product_id == product.pk
+
+
+def test_a_malformed_order_is_rejected_with_its_reason_and_the_rest_are_stored(shop, product):
+    bad = make_order("bad", refund="999")
+    result = orders_upsert(shop=shop, orders=[make_order("good"), bad])
+    assert result.created == 1
+    assert result.rejected == [(bad, "退款金额大于订单总额")]
+    assert list(Order.objects.values_list("platform_order_id", flat=True)) == ["good"]
+
+
+def test_an_order_on_a_day_without_a_rate_is_rejected_naming_the_day(shop, product):
+    far = make_order("old", when=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    result = orders_upsert(shop=shop, orders=[far])
+    assert result.created == 0
+    assert "USD" in result.rejected[0][1] and "2020-01-01" in result.rejected[0][1]
+
+
+def test_a_shipped_order_without_enough_stock_stays_pending_until_stock_arrives(shop, product):
+    from apps.sales.ingest.effects import order_lines_post_stock
+
+    orders_upsert(shop=shop, orders=[make_order(status="shipped", shipped_at=WHEN, quantity=25)])
+    line = OrderLine.objects.get()
+    assert line.stock_posted_at is None
+    stock.stock_adjustment_create(product=product, warehouse=shop.default_warehouse, quantity_change=10, reason="found")
+    assert order_lines_post_stock(order_ids=[line.order_id]) == 1
+    assert order_lines_post_stock(order_ids=[line.order_id]) == 0
+    assert InventoryItem.objects.get(product=product).on_hand == 5
+
+
+def test_a_bundle_takes_its_components_out_of_stock(shop, product):
+    bundle = ProductFactory(sku="MUG-SET", is_bundle=True)
+    BundleComponentFactory(bundle=bundle, component=product, quantity=2)
+    orders_upsert(shop=shop, orders=[make_order(sku="MUG-SET", quantity=3, status="shipped", shipped_at=WHEN)])
+    assert InventoryItem.objects.get(product=product).on_hand == 20 - 6
+    assert not InventoryItem.objects.filter(product=bundle).exclude(on_hand=0).exists()
+
+
+def test_platform_fulfilled_orders_do_not_touch_our_stock(shop, product):
+    order = make_order(status="shipped", shipped_at=WHEN)
+    order.fulfillment_channel = "platform"
+    orders_upsert(shop=shop, orders=[order])
+    assert InventoryItem.objects.get(product=product).on_hand == 20
+
+
+def test_the_ledger_holds_after_ingest(shop, product):
+    orders_upsert(shop=shop, orders=[make_order(str(n), status="shipped", shipped_at=WHEN) for n in range(5)])
+    item = InventoryItem.objects.get(product=product)
+    assert StockMovement.objects.filter(product=product).aggregate(s=Sum("quantity"))["s"] == item.on_hand == 10
+
+
+def test_a_batch_costs_the_same_number_of_queries_for_1_and_30_orders(shop, product):
+    one = count_queries(lambda: orders_upsert(shop=shop, orders=[make_order("x0", buyer="c0")]))
+    many = [make_order(f"y{n}", buyer=f"d{n}") for n in range(30)]
+    assert count_queries(lambda: orders_upsert(shop=shop, orders=many)) == one

@@ -9,9 +9,11 @@ from django.db import transaction
 from django.db.models import Count, DecimalField, F, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 
+from apps.core.exceptions import InvalidStateTransition
 from apps.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, ZERO, quantize_money
+from apps.users.models import AuditLog
 
-from .models import Order, OrderLine, SalesDaily, SkuSalesDaily
+from .models import Order, OrderLine, SalesDaily, SalesTarget, SkuSalesDaily
 
 # Orders that count as sales: paid at some point and not cancelled (refunds are reported apart).
 COUNTED_ORDER_STATUSES = tuple(
@@ -165,3 +167,32 @@ def sales_rollups_rebuild(
         window_end = min(end, window_start + dt.timedelta(days=_REBUILD_WINDOW_DAYS - 1))
         _rebuild_window(start=window_start, end=window_end, shop_ids=shop_ids, batch_size=batch_size)
         window_start = window_end + dt.timedelta(days=1)
+
+
+# Orders entered by hand and salespeople -----------------------------------------------------------
+
+@transaction.atomic
+def order_delete(*, order: Order, user=None) -> None:
+    """Deletes an order whose stock has not moved; its books and rollups follow."""
+    if order.lines.filter(stock_posted_at__isnull=False).exists():
+        raise InvalidStateTransition("该订单已出库过账，不能删除；请改为取消或退款。")
+    day = order.ordered_at.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+    shop_id, pk, label = order.shop_id, order.pk, str(order)
+    order.delete()
+    sales_rollups_rebuild(start=day, end=day, shop_ids=[shop_id])
+    AuditLog.objects.create(user=user, action="order.delete", object_type="sales.order", object_id=str(pk),
+                            object_repr=label[:200])
+
+
+@transaction.atomic
+def salesperson_save(*, instance, targets: list[dict] | None = None, **fields):
+    """Creates or edits a salesperson; `targets` (month, amount) replace the given months only."""
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.save()
+    for target in targets or []:
+        SalesTarget.objects.update_or_create(
+            salesperson=instance, month=target["month"],
+            defaults={"target_amount_base": target["target_amount_base"]},
+        )
+    return instance

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("apps.platforms.api.urls")),
     path("", include("apps.inventory.api.urls")),
     path("", include("apps.finance.api.urls")),
+    path("", include("apps.sales.api.urls")),
 ]

@@ -1,0 +1,45 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import django_filters
+from django.conf import settings
+from django.db.models import Q
+
+from apps.sales.models import Customer, Order, OrderLine
+
+
+def _business_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+class OrderFilter(django_filters.FilterSet):
+    start = django_filters.DateFilter(method="filter_start", label="开始日期(业务时区，含)")
+    end = django_filters.DateFilter(method="filter_end", label="结束日期(业务时区，含)")
+    platform = django_filters.CharFilter(field_name="shop__platform__code")
+    country = django_filters.CharFilter(field_name="buyer_country", lookup_expr="iexact")
+    sku = django_filters.CharFilter(method="filter_sku", label="平台 SKU 或主 SKU")
+    status = django_filters.MultipleChoiceFilter(choices=Order.Status.choices)
+
+    class Meta:
+        model = Order
+        fields = ["shop", "platform", "status", "country", "fulfillment_channel", "warehouse", "customer", "currency",
+                  "start", "end", "sku"]
+
+    def filter_start(self, queryset, name, value):
+        return queryset.filter(ordered_at__gte=_business_midnight(value))
+
+    def filter_end(self, queryset, name, value):
+        return queryset.filter(ordered_at__lt=_business_midnight(value + dt.timedelta(days=1)))
+
+    def filter_sku(self, queryset, name, value):
+        lines = OrderLine.objects.filter(Q(platform_sku=value) | Q(product__sku=value))
+        return queryset.filter(pk__in=lines.values("order_id"))
+
+
+class CustomerFilter(django_filters.FilterSet):
+    platform = django_filters.CharFilter(field_name="shop__platform__code")
+    country = django_filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = Customer
+        fields = ["shop", "platform", "country"]

@@ -1,0 +1,97 @@
+from django.db.models import Count, DecimalField, F, Max, Prefetch, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from apps.core.api.scoping import ShopScopedMixin, user_shop_ids
+from apps.core.api.viewsets import ErpModelViewSet
+from apps.core.money import ZERO
+from apps.sales import services
+from apps.sales.ingest.manual import order_save_manual
+from apps.sales.models import Customer, Order, OrderLine, Salesperson, SalesTarget
+from apps.sales.services import COUNTED_ORDER_STATUSES
+
+from .filters import CustomerFilter, OrderFilter
+from .serializers import CustomerSerializer, OrderSerializer, OrderWriteSerializer, SalespersonSerializer
+
+
+class OrderViewSet(ShopScopedMixin, ErpModelViewSet):
+    """Orders with their lines. Writes go through the same upsert as collection (base amounts,
+    books, stock and rollups follow)."""
+
+    queryset = Order.objects.select_related("shop__platform").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
+    )
+    serializer_class = OrderSerializer
+    filterset_class = OrderFilter
+    search_fields = ["platform_order_id", "order_number", "customer__email", "customer__name"]
+    ordering_fields = ["ordered_at", "total_amount_base", "status", "platform_order_id"]
+    ordering = ["-ordered_at", "-id"]
+    http_method_names = ["get", "post", "put", "delete", "head", "options"]
+
+    def _checked_shop(self, shop):
+        scope = user_shop_ids(self.request.user)
+        if scope is not None and shop.pk not in scope:
+            raise NotFound("店铺不存在或无权访问。")
+        return shop
+
+    @extend_schema(request=OrderWriteSerializer, responses={201: OrderSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = OrderWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        shop = self._checked_shop(serializer.validated_data["shop"])
+        if Order.objects.filter(shop=shop, platform_order_id=serializer.validated_data["platform_order_id"]).exists():
+            return Response({"platform_order_id": ["该店铺已存在此平台订单号。"]}, status=status.HTTP_400_BAD_REQUEST)
+        order = order_save_manual(shop=shop, data=serializer.validated_data, user=request.user)
+        return Response(OrderSerializer(self.get_queryset().get(pk=order.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=OrderWriteSerializer, responses=OrderSerializer)
+    def update(self, request, *args, **kwargs):
+        order = self.get_object()
+        payload = {**request.data, "shop": order.shop_id, "platform_order_id": order.platform_order_id}
+        serializer = OrderWriteSerializer(data=payload)
+        serializer.is_valid(raise_exception=True)
+        order_save_manual(shop=order.shop, data=serializer.validated_data, user=request.user)
+        return Response(OrderSerializer(self.get_queryset().get(pk=order.pk)).data)
+
+    def perform_destroy(self, instance):
+        services.order_delete(order=instance, user=self.request.user)
+
+
+class CustomerViewSet(ShopScopedMixin, ErpModelViewSet):
+    queryset = Customer.objects.select_related("shop").annotate(
+        orders_count=Count("orders", filter=Q(orders__status__in=COUNTED_ORDER_STATUSES)),
+        net_sales_base=Coalesce(
+            Sum(F("orders__total_amount_base") - F("orders__refund_amount_base"),
+                filter=Q(orders__status__in=COUNTED_ORDER_STATUSES)),
+            Value(ZERO), output_field=DecimalField(max_digits=18, decimal_places=2),
+        ),
+        last_order_at=Max("orders__ordered_at"),
+    ).order_by("-created_at", "-id")
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilter
+    search_fields = ["name", "email", "platform_buyer_id"]
+    ordering_fields = ["created_at", "orders_count", "net_sales_base", "last_order_at"]
+    http_method_names = ["get", "patch", "put", "head", "options"]
+
+
+class SalespersonViewSet(ErpModelViewSet):
+    queryset = Salesperson.objects.prefetch_related(
+        Prefetch("targets", queryset=SalesTarget.objects.order_by("month")), "shops"
+    )
+    serializer_class = SalespersonSerializer
+    filterset_fields = ["team", "is_active"]
+    search_fields = ["name", "email", "team"]
+    ordering_fields = ["name", "created_at"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.salesperson_save(instance=Salesperson(), targets=data.pop("targets", []), **data)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.salesperson_save(
+            instance=serializer.instance, targets=data.pop("targets", None), **data
+        )

@@ -7,9 +7,19 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from apps.core.api.viewsets import ErpModelViewSet
 from apps.users import services
+from apps.users.models import Role, User
 
-from .serializers import ChangePasswordSerializer, LoginSerializer, LogoutSerializer, MeSerializer, RegisterSerializer
+from .serializers import (
+    ChangePasswordSerializer,
+    LoginSerializer,
+    LogoutSerializer,
+    MeSerializer,
+    RegisterSerializer,
+    RoleSerializer,
+    UserAdminSerializer,
+)
 from .throttles import LoginIpThrottle, LoginUsernameThrottle
 
 
@@ -79,3 +89,53 @@ class ChangePasswordView(APIView):
         serializer.is_valid(raise_exception=True)
         services.user_change_password(user=request.user, new_password=serializer.validated_data["new_password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserViewSet(ErpModelViewSet):
+    """Administrators manage users, their roles and their shops."""
+
+    queryset = User.objects.prefetch_related("groups", "shops").order_by("username")
+    serializer_class = UserAdminSerializer
+    filterset_fields = ["is_active", "is_staff", "groups"]
+    search_fields = ["username", "email", "display_name"]
+    ordering_fields = ["username", "date_joined", "last_login"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.user_save(instance=User(), actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.user_save(
+            instance=serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.user_delete(user=instance, actor=self.request.user)
+
+
+class RoleViewSet(ErpModelViewSet):
+    """Roles (groups with model permissions); `permissions` are `app_label.codename` strings."""
+
+    queryset = Role.objects.select_related("group").prefetch_related("group__permissions__content_type")
+    serializer_class = RoleSerializer
+    search_fields = ["code", "group__name"]
+    ordering_fields = ["code"]
+    lookup_field = "pk"
+
+    def _save(self, serializer, instance):
+        data = serializer.validated_data
+        serializer.instance = services.role_save(
+            instance=instance, name=data.get("group", {}).get("name", instance.group.name if instance else ""),
+            code=data.get("code", instance.code if instance else ""),
+            description=data.get("description", instance.description if instance else ""),
+            spans_all_shops=data.get("spans_all_shops", instance.spans_all_shops if instance else False),
+            permissions=data.get("permissions"), actor=self.request.user,
+        )
+
+    def perform_create(self, serializer):
+        self._save(serializer, None)
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance)
+
+    def perform_destroy(self, instance):
+        services.role_delete(role=instance, actor=self.request.user)

@@ -176,6 +176,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_IMPORTS = ("apps.platforms.sync_tasks",)
+
+# Data collection
+COLLECTION_OVERLAP_MINUTES = env.int("COLLECTION_OVERLAP_MINUTES", default=10)
+COLLECTION_INITIAL_DAYS = env.int("COLLECTION_INITIAL_DAYS", default=30)
+COLLECTION_STALE_MINUTES = env.int("COLLECTION_STALE_MINUTES", default=15)
+COLLECTION_REQUEST_BUDGET = env.int("COLLECTION_REQUEST_BUDGET", default=20_000)
+COLLECTION_RETRY_BASE_DELAY = env.float("COLLECTION_RETRY_BASE_DELAY", default=0.5)
 
 import datetime as _dt  # noqa: E402
 

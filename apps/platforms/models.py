@@ -148,6 +148,12 @@ class CollectionRun(TimeStampedModel):
         verbose_name_plural = "采集任务"
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["shop", "kind", "status"], name="run_shop_kind_status_idx")]
+        constraints = [
+            # The lock: never two syncs of one shop and kind at once, whichever process asks.
+            models.UniqueConstraint(
+                fields=["shop", "kind"], condition=Q(status__in=["queued", "running"]), name="run_one_active_per_shop_kind"
+            ),
+        ]
 
     @property
     def duration_seconds(self) -> float | None:

@@ -1,0 +1,269 @@
+"""Collection runs: one shop, one kind, page by page, each page stored together with the
+checkpoint that follows it, so a run killed after page k resumes at page k+1 and stores every
+order exactly once."""
+import asyncio
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.inventory.models import Warehouse
+from apps.inventory.services import stock_platform_sync
+from apps.platforms.connectors import connector_class
+from apps.platforms.connectors.base import DataCollector, ShopContext
+from apps.platforms.connectors.errors import AuthError, CleaningError, ConnectorError
+from apps.platforms.models import CollectionRun, Listing, QuarantinedRecord, Shop
+from apps.sales.ingest import orders_upsert
+
+logger = logging.getLogger("erp.collection")
+Status = CollectionRun.Status
+ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+
+def shop_context(shop: Shop) -> ShopContext:
+    return ShopContext(
+        shop_id=shop.pk, base_url=shop.api_base_url, credentials=dict(shop.credentials), marketplace=shop.marketplace,
+        currency=shop.currency_id, timezone=shop.timezone,
+        request_budget=settings.COLLECTION_REQUEST_BUDGET, fee_rate=shop.platform_fee_rate,
+    )
+
+
+def connector_for(shop: Shop) -> DataCollector:
+    cls = connector_class(shop.platform.code)
+    if cls is None:
+        raise ConnectorError(f"平台 {shop.platform.code} 暂无采集连接器。")
+    if not shop.api_base_url:
+        raise ConnectorError("店铺未配置 API 地址。")
+    return cls(shop_context(shop))
+
+
+def collection_run_start(*, shop: Shop, kind: str, user=None) -> tuple[CollectionRun, bool]:
+    """Queues a run, or returns the shop's active run of that kind (the lock is a database
+    constraint). Returns (run, created)."""
+    from apps.platforms.sync_tasks import sync_shop
+
+    try:
+        with transaction.atomic():
+            run = CollectionRun.objects.create(shop=shop, kind=kind, status=Status.QUEUED, triggered_by=user)
+    except IntegrityError:
+        return CollectionRun.objects.get(shop=shop, kind=kind, status__in=ACTIVE), False
+    transaction.on_commit(lambda: sync_shop.delay(shop.pk, kind, run.pk))
+    return run, True
+
+
+def _window(run: CollectionRun) -> tuple[dt.datetime, dt.datetime, dict | None]:
+    """The run's own window if it has one (a resumed run), else: resume an unfinished earlier run
+    of the same shop and kind, else from the last success minus an overlap to now."""
+    if run.window_start and run.window_end:
+        return run.window_start, run.window_end, run.checkpoint or None
+    earlier = (
+        CollectionRun.objects.filter(shop_id=run.shop_id, kind=run.kind)
+        .exclude(pk=run.pk)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if earlier and earlier.status == Status.FAILED and earlier.checkpoint and earlier.window_start:
+        return earlier.window_start, earlier.window_end, earlier.checkpoint
+    last_success = (
+        CollectionRun.objects.filter(shop_id=run.shop_id, kind=run.kind, status=Status.SUCCEEDED)
+        .order_by("-window_end")
+        .values_list("window_end", flat=True)
+        .first()
+    )
+    until = timezone.now()
+    if last_success:
+        since = last_success - dt.timedelta(minutes=settings.COLLECTION_OVERLAP_MINUTES)
+    else:
+        since = until - dt.timedelta(days=settings.COLLECTION_INITIAL_DAYS)
+    return since, until, None
+
+
+def _fail(run: CollectionRun, message: str) -> None:
+    CollectionRun.objects.filter(pk=run.pk).update(
+        status=Status.FAILED, error=message[:4000], finished_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def _store_order_page(run: CollectionRun, shop: Shop, connector: DataCollector, records: list[dict],
+                      next_checkpoint: dict | None) -> None:
+    orders, quarantined = [], []
+    for record in records:
+        try:
+            orders.append(connector.normalize_order(record))
+        except CleaningError as exc:
+            quarantined.append(QuarantinedRecord(run=run, shop=shop, kind=run.kind, reason=str(exc), payload=record,
+                                                 external_id=str(record.get("id") or record.get("order_sn")
+                                                                 or record.get("AmazonOrderId")
+                                                                 or record.get("orderId") or "")[:128]))
+    result = orders_upsert(shop=shop, orders=orders)
+    for data, reason in result.rejected:
+        raw = next((r for r in records if _record_id(r) == data.platform_order_id), {"platform_order_id": data.platform_order_id})
+        quarantined.append(QuarantinedRecord(run=run, shop=shop, kind=run.kind, reason=reason, payload=raw,
+                                             external_id=data.platform_order_id[:128]))
+    QuarantinedRecord.objects.bulk_create(quarantined)
+    _progress(run, connector, seen=len(records), created=result.created, updated=result.updated,
+              quarantined=len(quarantined), checkpoint=next_checkpoint)
+
+
+def _record_id(record: dict) -> str:
+    for key in ("id", "order_sn", "AmazonOrderId", "orderId", "number"):
+        if record.get(key) not in (None, ""):
+            return str(record[key])
+    return ""
+
+
+def _progress(run, connector, *, seen=0, created=0, updated=0, quarantined=0, checkpoint=None) -> None:
+    run.pages += 1
+    run.records_seen += seen
+    run.records_created += created
+    run.records_updated += updated
+    run.records_quarantined += quarantined
+    run.checkpoint = checkpoint or {}
+    run.heartbeat_at = timezone.now()
+    run.save(update_fields=["pages", "records_seen", "records_created", "records_updated", "records_quarantined",
+                            "checkpoint", "heartbeat_at", "updated_at"])
+    if connector.updated_credentials:
+        Shop.objects.filter(pk=run.shop_id).update(credentials=_encrypted(connector.updated_credentials))
+        connector.updated_credentials = None
+
+
+def _encrypted(credentials: dict) -> str:
+    return Shop._meta.get_field("credentials").get_prep_value(credentials)
+
+
+@transaction.atomic
+def _store_listings(run: CollectionRun, shop: Shop, connector: DataCollector, records) -> None:
+    existing = {item.platform_sku: item for item in Listing.objects.filter(shop=shop)}
+    created, updated = [], []
+    for record in records:
+        listing = existing.get(record.platform_sku)
+        values = {"title": (record.title or "")[:500], "platform_item_id": record.platform_item_id or "",
+                  "platform_stock": record.platform_stock}
+        if record.price is not None:
+            values["price"] = record.price
+        if listing is None:
+            created.append(Listing(shop=shop, platform_sku=record.platform_sku, currency_id=record.currency or shop.currency_id,
+                                   **values))
+        elif any(getattr(listing, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(listing, k, v)
+            updated.append(listing)
+    Listing.objects.bulk_create(created, ignore_conflicts=True)
+    Listing.objects.bulk_update(updated, ["title", "platform_item_id", "platform_stock", "price", "updated_at"])
+    _progress(run, connector, seen=len(records), created=len(created), updated=len(updated))
+
+
+@transaction.atomic
+def _store_stock(run: CollectionRun, shop: Shop, connector: DataCollector, records) -> None:
+    """Platform stock updates the listings; for a platform-held warehouse (FBA) it also reconciles
+    our ledger through platform-sync movements."""
+    listings = {item.platform_sku: item for item in Listing.objects.filter(shop=shop)}
+    warehouse = shop.default_warehouse if shop.default_warehouse and shop.default_warehouse.kind == Warehouse.Kind.FBA else None
+    changed = updated = 0
+    for record in records:
+        listing = listings.get(record.platform_sku)
+        if listing is None:
+            continue
+        if listing.platform_stock != record.quantity:
+            listing.platform_stock = record.quantity
+            listing.save(update_fields=["platform_stock", "updated_at"])
+            updated += 1
+        if warehouse is not None and listing.product_id:
+            movement = stock_platform_sync(product=listing.product, warehouse=warehouse, platform_on_hand=record.quantity,
+                                           reference=f"SYNC-{run.pk}")
+            changed += movement is not None
+    _progress(run, connector, seen=len(records), updated=updated + changed)
+
+
+def collection_run_execute(*, run_id: int) -> CollectionRun:
+    """Runs (or resumes) a queued run to the end. Safe to call twice: a finished run is left alone."""
+    with transaction.atomic():
+        run = (
+            CollectionRun.objects.select_for_update(of=("self",))
+            .select_related("shop__platform", "shop__default_warehouse")
+            .get(pk=run_id)
+        )
+        if run.status not in ACTIVE:
+            return run
+        since, until, checkpoint = _window(run)
+        run.status, run.window_start, run.window_end = Status.RUNNING, since, until
+        run.checkpoint = checkpoint or {}
+        run.started_at = run.started_at or timezone.now()
+        run.heartbeat_at = timezone.now()
+        run.error = ""
+        run.save()
+    shop = run.shop
+    try:
+        connector = connector_for(shop)
+        if run.kind == CollectionRun.Kind.ORDERS:
+            _collect_orders(run, shop, connector, since, until, checkpoint)
+        elif run.kind == CollectionRun.Kind.PRODUCTS:
+            _store_listings(run, shop, connector, asyncio.run(connector.collect_products()))
+        else:
+            _store_stock(run, shop, connector, asyncio.run(connector.collect_inventory()))
+    except AuthError as exc:
+        Shop.objects.filter(pk=shop.pk).update(auth_status=Shop.AuthStatus.NEEDS_REAUTH)
+        _fail(run, f"授权失败，店铺需要重新授权：{exc}")
+    except ConnectorError as exc:
+        _fail(run, str(exc))
+    except Exception as exc:  # an unexpected failure still ends the run with its reason
+        logger.exception("collection run %s failed", run.pk)
+        _fail(run, f"{exc.__class__.__name__}: {exc}")
+    else:
+        CollectionRun.objects.filter(pk=run.pk).update(
+            status=Status.SUCCEEDED, finished_at=timezone.now(), checkpoint={}, heartbeat_at=timezone.now()
+        )
+        if shop.auth_status != Shop.AuthStatus.OK:
+            Shop.objects.filter(pk=shop.pk).update(auth_status=Shop.AuthStatus.OK)
+    run.refresh_from_db()
+    return run
+
+
+def _collect_orders(run, shop, connector, since, until, checkpoint) -> None:
+    loop = asyncio.new_event_loop()
+    pages = connector.collect_orders(since, until, checkpoint)
+    try:
+        while True:
+            try:
+                page = loop.run_until_complete(pages.__anext__())
+            except StopAsyncIteration:
+                break
+            _store_order_page(run, shop, connector, page.records, page.next_checkpoint)
+    finally:
+        loop.run_until_complete(pages.aclose())
+        loop.close()
+
+
+def collection_runs_reap(*, stale_after: dt.timedelta | None = None) -> list[int]:
+    """Re-queues runs whose worker died (no heartbeat for a while); they resume from their checkpoint."""
+    from apps.platforms.sync_tasks import sync_shop
+
+    stale_after = stale_after or dt.timedelta(minutes=settings.COLLECTION_STALE_MINUTES)
+    cutoff = timezone.now() - stale_after
+    stale = list(
+        CollectionRun.objects.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff).values_list("pk", "shop_id", "kind")
+    )
+    for pk, shop_id, kind in stale:
+        CollectionRun.objects.filter(pk=pk, status=Status.RUNNING).update(status=Status.QUEUED)
+        transaction.on_commit(lambda pk=pk, shop_id=shop_id, kind=kind: sync_shop.delay(shop_id, kind, pk))
+    return [pk for pk, _, _ in stale]
+
+
+async def _test(connector: DataCollector) -> str:
+    return await connector.test_connection()
+
+
+def shop_test_connection(*, shop: Shop) -> tuple[bool, str]:
+    """Checks the shop's credentials against the platform; marks the shop accordingly."""
+    try:
+        description = asyncio.run(_test(connector_for(shop)))
+    except AuthError as exc:
+        Shop.objects.filter(pk=shop.pk).update(auth_status=Shop.AuthStatus.NEEDS_REAUTH)
+        return False, str(exc)
+    except ConnectorError as exc:
+        return False, str(exc)
+    Shop.objects.filter(pk=shop.pk).update(auth_status=Shop.AuthStatus.OK)
+    return True, description

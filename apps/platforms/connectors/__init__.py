@@ -1,0 +1,36 @@
+"""Registry of connectors: a platform code maps to its DataCollector. Adding a platform is
+adding one module in this package that decorates its class with @register("code")."""
+import importlib
+import pkgutil
+
+from .base import DataCollector
+
+_REGISTRY: dict[str, type[DataCollector]] = {}
+_NOT_CONNECTORS = {"base", "errors", "http", "cleaning"}
+
+
+def register(code: str):
+    def decorator(cls: type[DataCollector]) -> type[DataCollector]:
+        cls.platform_code = code
+        _REGISTRY[code] = cls
+        return cls
+
+    return decorator
+
+
+def _discover() -> None:
+    for module in pkgutil.iter_modules(__path__):
+        if module.name not in _NOT_CONNECTORS and not module.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{module.name}")
+
+
+def connector_class(code: str) -> type[DataCollector] | None:
+    if not _REGISTRY:
+        _discover()
+    return _REGISTRY.get(code)
+
+
+def registered_codes() -> list[str]:
+    if not _REGISTRY:
+        _discover()
+    return sorted(_REGISTRY)

@@ -1,0 +1,53 @@
+"""Small, strict converters shared by connectors: a bad value is a CleaningError, never a guess."""
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from .errors import CleaningError
+
+
+def money(value, field: str, *, required: bool = True) -> Decimal:
+    if value in (None, ""):
+        if required:
+            raise CleaningError(f"{field} 缺失")
+        return Decimal("0.00")
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise CleaningError(f"{field} 不是有效金额：{value!r}") from exc
+    if not amount.is_finite():
+        raise CleaningError(f"{field} 不是有效金额：{value!r}")
+    return amount.quantize(Decimal("0.01"))
+
+
+def timestamp(value, field: str, *, required: bool = True) -> dt.datetime | None:
+    """ISO 8601 (with offset or Z) or unix seconds → aware UTC datetime."""
+    if value in (None, ""):
+        if required:
+            raise CleaningError(f"{field} 缺失")
+        return None
+    try:
+        if isinstance(value, (int, float)):
+            return dt.datetime.fromtimestamp(value, tz=dt.UTC)
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError) as exc:
+        raise CleaningError(f"{field} 不是有效时间：{value!r}") from exc
+    if parsed.tzinfo is None:
+        raise CleaningError(f"{field} 没有时区：{value!r}")
+    return parsed.astimezone(dt.UTC)
+
+
+def country(value) -> str:
+    code = (value or "").strip().upper()
+    if code and (len(code) != 2 or not code.isalpha()):
+        raise CleaningError(f"国家代码无效：{value!r}")
+    return code
+
+
+def quantity(value, field: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as exc:
+        raise CleaningError(f"{field} 不是整数：{value!r}") from exc
+    if number <= 0:
+        raise CleaningError(f"{field} 必须大于 0：{value!r}")
+    return number

@@ -2,7 +2,8 @@
 from django.db import transaction
 
 from apps.inventory.models import Product
-from apps.platforms.models import Listing
+from apps.platforms.models import Listing, Shop
+from apps.platforms.schedules import shop_schedules_ensure
 from apps.sales.models import OrderLine
 from apps.users.models import AuditLog
 
@@ -20,3 +21,20 @@ def listing_map(*, listing: Listing, product: Product, user=None) -> Listing:
         object_repr=str(listing)[:200], changes={"product": [previous, product.pk]},
     )
     return listing
+
+
+@transaction.atomic
+def shop_save(*, instance: Shop, user=None, **fields) -> Shop:
+    """Creates or edits a shop; its collection schedules are created with it and follow `is_active`."""
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    if "credentials" in fields and fields["credentials"]:
+        instance.auth_status = Shop.AuthStatus.OK
+    instance.save()
+    shop_schedules_ensure(shop=instance)
+    AuditLog.objects.create(
+        user=user, action="shop.save", object_type="platforms.shop", object_id=str(instance.pk),
+        object_repr=str(instance)[:200],
+        changes={k: ("***" if k == "credentials" else str(v)) for k, v in fields.items()},
+    )
+    return instance

@@ -1,6 +1,6 @@
 import django_filters
 
-from apps.platforms.models import Listing, Shop
+from apps.platforms.models import CollectionRun, Listing, Shop
 
 
 class ShopFilter(django_filters.FilterSet):
@@ -19,3 +19,13 @@ class ListingFilter(django_filters.FilterSet):
     class Meta:
         model = Listing
         fields = ["shop", "platform", "product", "mapped", "sku", "is_active"]
+
+
+class CollectionRunFilter(django_filters.FilterSet):
+    platform = django_filters.CharFilter(field_name="shop__platform__code")
+    start = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    end = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+
+    class Meta:
+        model = CollectionRun
+        fields = ["shop", "platform", "kind", "status", "start", "end"]

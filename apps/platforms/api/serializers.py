@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from apps.inventory.models import Product
-from apps.platforms.models import Listing, Platform, Shop
+from apps.platforms.models import CollectionRun, Listing, Platform, Shop
 
 
 class PlatformSerializer(serializers.ModelSerializer):
@@ -26,6 +26,7 @@ class ShopSerializer(serializers.ModelSerializer):
             "default_warehouse", "platform_fee_rate", "is_active", "created_at", "updated_at",
         ]
         read_only_fields = ["auth_status", "created_at", "updated_at"]
+        extra_kwargs = {"external_id": {"required": False, "default": ""}}
 
     def get_has_credentials(self, shop) -> bool:
         return bool(shop.credentials)
@@ -66,3 +67,26 @@ class ListingMapSerializer(serializers.Serializer):
         if product is None:
             raise serializers.ValidationError({"product": ["请提供商品 id 或 sku。"]})
         return {"product": product}
+
+
+class CollectionRunSerializer(serializers.ModelSerializer):
+    shop_code = serializers.CharField(source="shop.code", read_only=True)
+    duration_seconds = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = CollectionRun
+        fields = [
+            "id", "shop", "shop_code", "kind", "status", "window_start", "window_end", "pages", "records_seen",
+            "records_created", "records_updated", "records_quarantined", "error", "started_at", "finished_at",
+            "duration_seconds", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ShopSyncSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=CollectionRun.Kind.choices, default=CollectionRun.Kind.ORDERS)
+
+
+class ConnectionTestSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    message = serializers.CharField()

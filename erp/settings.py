@@ -229,6 +229,18 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Cross-border e-commerce ERP REST API.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "erp.api.schema.wrap_responses_in_envelope",
+    ],
+    # Choice sets that share a field name get stable component names (else drf_spectacular.W001,
+    # which `check --deploy` reports).
+    "ENUM_NAME_OVERRIDES": {
+        "CollectionRunKindEnum": "apps.platforms.models.CollectionRun.Kind",
+        "ImportJobKindEnum": "apps.platforms.models.ImportJob.Kind",
+        "OrderStatusEnum": "apps.sales.models.Order.Status",
+    },
 }
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True

@@ -7,6 +7,8 @@ from .base import DataCollector
 
 _REGISTRY: dict[str, type[DataCollector]] = {}
 _NOT_CONNECTORS = {"base", "errors", "http", "cleaning"}
+_discovered = False
+_discovered = False
 
 
 def register(code: str):
@@ -19,18 +21,22 @@ def register(code: str):
 
 
 def _discover() -> None:
+    # Once per process, by a flag rather than "the registry is empty": a module imported directly
+    # (a test importing its connector) must not hide the others.
+    global _discovered
+    if _discovered:
+        return
     for module in pkgutil.iter_modules(__path__):
         if module.name not in _NOT_CONNECTORS and not module.name.startswith("_"):
             importlib.import_module(f"{__name__}.{module.name}")
+    _discovered = True
 
 
 def connector_class(code: str) -> type[DataCollector] | None:
-    if not _REGISTRY:
-        _discover()
+    _discover()
     return _REGISTRY.get(code)
 
 
 def registered_codes() -> list[str]:
-    if not _REGISTRY:
-        _discover()
+    _discover()
     return sorted(_REGISTRY)

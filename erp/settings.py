@@ -278,5 +278,6 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        "httpx": {"level": "WARNING"},  # one line per connector request is noise; errors still show
     },
 }

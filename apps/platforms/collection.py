@@ -64,7 +64,9 @@ def _window(run: CollectionRun) -> tuple[dt.datetime, dt.datetime, dict | None]:
         .order_by("-created_at", "-pk")
         .first()
     )
-    if earlier and earlier.status == Status.FAILED and earlier.checkpoint and earlier.window_start:
+    # A failed run is resumed only if it got anywhere: a checkpoint the platform keeps refusing
+    # (an expired page token) must not fail every later run; those start afresh instead.
+    if earlier and earlier.status == Status.FAILED and earlier.checkpoint and earlier.window_start and earlier.pages:
         return earlier.window_start, earlier.window_end, earlier.checkpoint
     last_success = (
         CollectionRun.objects.filter(shop_id=run.shop_id, kind=run.kind, status=Status.SUCCEEDED)
@@ -126,12 +128,9 @@ def _progress(run, connector, *, seen=0, created=0, updated=0, quarantined=0, ch
     run.save(update_fields=["pages", "records_seen", "records_created", "records_updated", "records_quarantined",
                             "checkpoint", "heartbeat_at", "updated_at"])
     if connector.updated_credentials:
-        Shop.objects.filter(pk=run.shop_id).update(credentials=_encrypted(connector.updated_credentials))
+        # update() runs the field's get_prep_value, which encrypts: pass the dict, not ciphertext
+        Shop.objects.filter(pk=run.shop_id).update(credentials=connector.updated_credentials)
         connector.updated_credentials = None
-
-
-def _encrypted(credentials: dict) -> str:
-    return Shop._meta.get_field("credentials").get_prep_value(credentials)
 
 
 @transaction.atomic
@@ -196,6 +195,7 @@ def collection_run_execute(*, run_id: int) -> CollectionRun:
         run.error = ""
         run.save()
     shop = run.shop
+    connector = None
     try:
         connector = connector_for(shop)
         if run.kind == CollectionRun.Kind.ORDERS:
@@ -218,8 +218,17 @@ def collection_run_execute(*, run_id: int) -> CollectionRun:
         )
         if shop.auth_status != Shop.AuthStatus.OK:
             Shop.objects.filter(pk=shop.pk).update(auth_status=Shop.AuthStatus.OK)
+    _keep_refreshed_credentials(shop.pk, connector)
     run.refresh_from_db()
     return run
+
+
+def _keep_refreshed_credentials(shop_id: int, connector: DataCollector | None) -> None:
+    """Tokens refreshed before a run (or a connection check) failed are saved all the same: some
+    platforms (Shopee) rotate the refresh token, so the old one no longer works."""
+    if connector is not None and connector.updated_credentials:
+        Shop.objects.filter(pk=shop_id).update(credentials=connector.updated_credentials)
+        connector.updated_credentials = None
 
 
 def _collect_orders(run, shop, connector, since, until, checkpoint) -> None:
@@ -258,12 +267,16 @@ async def _test(connector: DataCollector) -> str:
 
 def shop_test_connection(*, shop: Shop) -> tuple[bool, str]:
     """Checks the shop's credentials against the platform; marks the shop accordingly."""
+    connector = None
     try:
-        description = asyncio.run(_test(connector_for(shop)))
+        connector = connector_for(shop)
+        description = asyncio.run(_test(connector))
     except AuthError as exc:
         Shop.objects.filter(pk=shop.pk).update(auth_status=Shop.AuthStatus.NEEDS_REAUTH)
         return False, str(exc)
     except ConnectorError as exc:
         return False, str(exc)
+    finally:
+        _keep_refreshed_credentials(shop.pk, connector)
     Shop.objects.filter(pk=shop.pk).update(auth_status=Shop.AuthStatus.OK)
     return True, description

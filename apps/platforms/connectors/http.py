@@ -78,7 +78,12 @@ class PlatformClient:
         self.requests_made += 1
 
     async def request(self, method: str, url: str, *, is_error: Callable[[httpx.Response], str | None] | None = None,
+                      is_retryable: Callable[[httpx.Response], str | None] | None = None,
+                      is_auth_error: Callable[[httpx.Response], str | None] | None = None,
                       **kwargs) -> httpx.Response:
+        """`is_error`, `is_retryable` and `is_auth_error` (optional) read a platform's error body (e.g.
+        Shopee's HTTP 200 with `error` set) and return a reason or None: an error fails the request,
+        a retryable one is retried like a 429, an auth one is handled like a 401."""
         refreshed = False
         attempt = 0
         while True:
@@ -91,16 +96,18 @@ class PlatformClient:
                     raise ConnectorError(f"平台接口无法连接：{exc.__class__.__name__}（已重试 {attempt} 次）") from exc
                 await self._sleep(self.retry.delay(attempt, None))
                 continue
-            if response.status_code in (401, 403):
-                if self.refresh_auth is not None and not refreshed and response.status_code == 401:
+            auth_problem = is_auth_error(response) if is_auth_error else None
+            if response.status_code in (401, 403) or auth_problem:
+                if self.refresh_auth is not None and not refreshed and (response.status_code == 401 or auth_problem):
                     refreshed = True
                     await self.refresh_auth()
                     continue
-                raise AuthError(f"平台拒绝了店铺凭证（HTTP {response.status_code}）：{response.text[:200]}")
-            if response.status_code in RETRYABLE_STATUS:
+                raise AuthError(f"平台拒绝了店铺凭证（HTTP {response.status_code}）：{auth_problem or response.text[:200]}")
+            retry_problem = is_retryable(response) if is_retryable else None
+            if response.status_code in RETRYABLE_STATUS or retry_problem:
                 if attempt >= self.retry.max_attempts:
                     raise ConnectorError(
-                        f"平台接口持续返回 HTTP {response.status_code}（已重试 {attempt} 次）：{response.text[:200]}"
+                        f"平台接口持续返回 HTTP {response.status_code}（已重试 {attempt} 次）：{retry_problem or response.text[:200]}"
                     )
                 delay = self.retry.delay(attempt, parse_retry_after(response.headers.get("Retry-After")))
                 logger.info("retrying %s %s after HTTP %s in %.2fs", method, url, response.status_code, delay)

@@ -232,6 +232,8 @@ def serve(handler_cls: type[ContractHandler], state: SandboxState, *, host: str 
     server = ThreadingHTTPServer((host, port), handler_cls)
     server.daemon_threads = True
     server.state = state
-    thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{handler_cls.__name__}", daemon=True)
+    # a short poll interval: shutdown() waits for it (0.5 s by default, per server, per test)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name=f"sandbox-{handler_cls.__name__}", daemon=True)
     thread.start()
     return server, f"http://{host}:{server.server_address[1]}"

@@ -138,12 +138,36 @@ def test_a_run_killed_after_page_k_resumes_at_k_plus_1_and_stores_each_order_onc
 
 def test_a_failed_run_with_a_checkpoint_is_resumed_by_the_next_run():
     with shopify(orders=600) as (shop, state):
-        state.faults = []
-        first = CollectionRun.objects.create(shop=shop, kind="orders", status="failed", window_start=START,
-                                             window_end=END, checkpoint={})
-        assert first.pk
+        failed = CollectionRun.objects.create(
+            shop=shop, kind="orders", status="failed", window_start=START, window_end=END, pages=1,
+            checkpoint={"next_url": _second_page_url()}, error="HTTP 500",
+        )
+        resumed = run(shop)
+        assert resumed.status == "succeeded", resumed.error
+        assert (resumed.window_start, resumed.window_end) == (failed.window_start, failed.window_end)
+        assert resumed.records_seen == 600 - 250
+        assert "page_info=" in order_requests(state)[0]
+
+
+def test_a_failed_resume_that_got_nowhere_is_not_resumed_again():
+    with shopify(orders=5) as (shop, state):
+        CollectionRun.objects.create(shop=shop, kind="orders", status="failed", window_start=START, window_end=END,
+                                     pages=0, checkpoint={"next_url": "/admin/api/2024-10/orders.json?page_info=gone"})
         result = run(shop)
-        assert result.status == "succeeded" and result.window_start != START  # no checkpoint: fresh window
+        assert result.status == "succeeded", result.error
+        assert result.window_start != START  # a fresh window from the default look-back
+        assert all("page_info=gone" not in r for r in order_requests(state))
+
+
+def _second_page_url() -> str:
+    """The Link URL of page 2 of a full listing, as the server gives it."""
+    import base64
+    import json
+
+    token = base64.urlsafe_b64encode(json.dumps({"filters": {
+        "status": "any", "updated_at_min": START.isoformat(), "updated_at_max": END.isoformat()}, "offset": 250}
+    ).encode()).decode().rstrip("=")
+    return f"/admin/api/2024-10/orders.json?limit=250&page_info={token}"
 
 
 def test_only_one_active_run_per_shop_and_kind(django_capture_on_commit_callbacks):

@@ -10,6 +10,7 @@ from apps.core.admin import ErpImportExportAdmin
 from apps.core.crypto import mask_secret
 
 from .models import CollectionRun, ImportJob, Listing, Platform, QuarantinedRecord, Shop
+from .schedules import shop_schedules_ensure
 from .resources import ListingResource
 
 
@@ -103,6 +104,10 @@ class ShopAdmin(admin.ModelAdmin):
     list_filter = ("platform", "auth_status", "is_active", "country")
     search_fields = ("name", "code", "external_id", "marketplace")
     readonly_fields = ("credentials_masked",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        shop_schedules_ensure(shop=obj)  # a shop's collection schedules come with it
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

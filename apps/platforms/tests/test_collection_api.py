@@ -104,3 +104,19 @@ def test_collection_runs_list_costs_the_same_for_1_and_20_runs(admin):
     for _ in range(19):
         CollectionRunFactory(status="succeeded")
     assert count_queries(lambda: admin.get("/api/v1/collection-runs/")) == one
+
+
+def test_a_shop_added_in_admin_gets_its_schedules(client):
+    from apps.finance.tests.factories import CurrencyFactory
+    from apps.users.tests.factories import AdminUserFactory
+
+    client.force_login(AdminUserFactory())
+    platform = PlatformFactory(code="ebay")
+    CurrencyFactory(code="USD")
+    response = client.post("/admin/platforms/shop/add/", {
+        "platform": platform.pk, "name": "eBay 美国", "code": "ebay-us", "external_id": "", "marketplace": "US",
+        "country": "US", "currency": "USD", "timezone": "UTC", "platform_fee_rate": "0.1", "is_active": "on",
+        "api_base_url": "", "credentials": "", "auth_status": "unconfigured",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert PeriodicTask.objects.filter(name__startswith="sync ebay-us ").count() == 3

@@ -184,6 +184,8 @@ COLLECTION_INITIAL_DAYS = env.int("COLLECTION_INITIAL_DAYS", default=30)
 COLLECTION_STALE_MINUTES = env.int("COLLECTION_STALE_MINUTES", default=15)
 COLLECTION_REQUEST_BUDGET = env.int("COLLECTION_REQUEST_BUDGET", default=20_000)
 COLLECTION_RETRY_BASE_DELAY = env.float("COLLECTION_RETRY_BASE_DELAY", default=0.5)
+# The demo's local marketplace servers listen on consecutive ports from here (run_sandbox).
+SANDBOX_PORT_BASE = env.int("SANDBOX_PORT_BASE", default=8701)
 
 import datetime as _dt  # noqa: E402
 

@@ -168,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             [python, "-m", "celery", "-A", "erp", "worker", "-B", "-l", "info",
              "--concurrency", str(args.concurrency)],
         ),
+        # Local marketplace servers the demo shops collect from (new orders keep arriving).
+        ("sandbox", [python, "manage.py", "run_sandbox"]),
     ]
     _name_width = max(len(SELF), *(len(name) for name, _ in specs))
 

@@ -20,18 +20,21 @@ def schedule_name(shop: Shop, kind: str) -> str:
 
 @transaction.atomic
 def shop_schedules_ensure(*, shop: Shop) -> list[PeriodicTask]:
-    """Creates the shop's missing schedules (existing ones, maybe edited, are kept) and follows
-    the shop's active flag."""
+    """Creates the shop's missing schedules (existing ones, maybe edited, are kept); they run only
+    while the shop is active and can collect (a connector for its platform and an API address)."""
+    from apps.platforms.connectors import connector_class
+
+    can_collect = shop.is_active and bool(shop.api_base_url) and connector_class(shop.platform.code) is not None
     tasks = []
     for kind, minutes in DEFAULT_EVERY_MINUTES.items():
         interval, _ = IntervalSchedule.objects.get_or_create(every=minutes, period=IntervalSchedule.MINUTES)
         task, created = PeriodicTask.objects.get_or_create(
             name=schedule_name(shop, kind),
             defaults={"task": "platforms.sync_shop", "interval": interval, "args": json.dumps([shop.pk, kind]),
-                      "enabled": shop.is_active},
+                      "enabled": can_collect},
         )
-        if not created and task.enabled != shop.is_active:
-            task.enabled = shop.is_active
+        if not created and task.enabled != can_collect:
+            task.enabled = can_collect
             task.save(update_fields=["enabled"])
         tasks.append(task)
     return tasks

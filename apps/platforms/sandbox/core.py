@@ -59,8 +59,9 @@ class OrderBook:
     `grow(now)` adds the orders that "arrived" since the last call plus status changes."""
 
     def __init__(self, *, seed: int = 1, currency: str = "USD", start: dt.datetime | None = None,
-                 per_hour: float = 6.0, countries: list[str] | None = None):
+                 per_hour: float = 6.0, countries: list[str] | None = None, skus: list[str] | None = None):
         self.seed = seed
+        self.skus = skus or SKUS
         self.currency = currency
         self.start = start or dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
         self.per_hour = per_hour
@@ -72,7 +73,7 @@ class OrderBook:
         rng = random.Random(self.seed * 1_000_003 + number)
         lines = []
         for index in range(rng.choice([1, 1, 2, 2, 3, 4])):
-            sku = rng.choice(SKUS)
+            sku = rng.choice(self.skus)
             if any(line.sku == sku for line in lines):
                 continue
             lines.append(CanonicalLine(

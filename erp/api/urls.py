@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("apps.inventory.api.urls")),
     path("", include("apps.finance.api.urls")),
     path("", include("apps.sales.api.urls")),
+    path("", include("erp.api.analysis_urls")),
 ]

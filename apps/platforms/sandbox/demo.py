@@ -75,9 +75,20 @@ def demo_shops_point_at_sandbox() -> list[tuple[Shop, int]]:
             shop.auth_status = Shop.AuthStatus.OK
             shop.save(update_fields=["api_base_url", "credentials", "auth_status", "updated_at"])
         shop_schedules_ensure(shop=shop)
-        PeriodicTask.objects.filter(name=schedule_name(shop, "orders")).update(interval=interval, enabled=True)
+        task = PeriodicTask.objects.get(name=schedule_name(shop, "orders"))
+        if task.interval_id != interval.pk or not task.enabled:
+            task.interval, task.enabled = interval, True
+            task.save()  # save(), not update(): beat reloads its schedule on the change signal
         pairs.append((shop, port))
     return pairs
+
+
+def demo_first_collection(shops: list[Shop]) -> list:
+    """Queues one run of every kind per demo shop, so data flows before the first beat tick."""
+    from apps.platforms.collection import collection_run_start
+    from apps.platforms.models import CollectionRun
+
+    return [collection_run_start(shop=shop, kind=kind)[0] for shop in shops for kind in CollectionRun.Kind.values]
 
 
 def demo_state(shop: Shop) -> SandboxState:

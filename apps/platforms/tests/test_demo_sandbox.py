@@ -58,3 +58,23 @@ def test_demo_shops_get_frequent_enabled_order_schedules(demo_shops):
     orders = PeriodicTask.objects.get(name="sync demo-shopify orders")
     assert orders.enabled and orders.interval.every == 2
     assert not PeriodicTask.objects.filter(name__startswith="sync demo-walmart ", enabled=True).exists()
+
+
+def test_the_sandbox_queues_a_first_run_of_every_kind_per_demo_shop(demo_shops, django_capture_on_commit_callbacks):
+    from apps.platforms.models import CollectionRun
+    from apps.platforms.sandbox.demo import demo_first_collection
+
+    with override_settings(SANDBOX_PORT_BASE=random.randint(20000, 40000)):
+        pairs = demo_shops_point_at_sandbox()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        demo_first_collection([shop for shop, _ in pairs])
+    assert CollectionRun.objects.filter(status="queued").count() == len(HANDLERS) * 3 == len(callbacks)
+
+
+def test_beat_sees_the_demo_schedule_change(demo_shops):
+    from django_celery_beat.models import PeriodicTasks
+
+    before = PeriodicTasks.last_change()
+    with override_settings(SANDBOX_PORT_BASE=random.randint(20000, 40000)):
+        demo_shops_point_at_sandbox()
+    assert PeriodicTasks.last_change() is not None and PeriodicTasks.last_change() != before

@@ -4,7 +4,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from apps.platforms.sandbox.demo import demo_shops_point_at_sandbox, start_demo_servers
+from apps.platforms.sandbox.demo import demo_first_collection, demo_shops_point_at_sandbox, start_demo_servers
 
 
 class Command(BaseCommand):
@@ -19,6 +19,8 @@ class Command(BaseCommand):
         for shop, server in servers:
             host, port = server.server_address[:2]
             self.stdout.write(f"sandbox {shop.platform.code:<12} {shop.code:<20} http://{host}:{port}")
+        runs = demo_first_collection([shop for shop, _ in servers])
+        self.stdout.write(f"queued {len(runs)} first collection runs; beat collects orders every 2 minutes")
         self.stdout.flush()
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

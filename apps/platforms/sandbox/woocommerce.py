@@ -11,6 +11,7 @@ shipped/delivered → completed, cancelled → cancelled, refunded → refunded,
 completed/processing with a refund."""
 import base64
 import datetime as dt
+import hashlib
 import math
 from urllib.parse import urlencode
 
@@ -51,6 +52,11 @@ def _customer_id(order: CanonicalOrder) -> int:
     return 0 if buyer % 4 == 0 else 1000 + buyer  # every 4th buyer checks out as a guest
 
 
+def product_id(sku: str) -> int:
+    """A stable WooCommerce product id for any SKU (demo SKUs are not numeric)."""
+    return int(hashlib.sha256(sku.encode()).hexdigest()[:8], 16)
+
+
 def render_order(order: CanonicalOrder, seed: int, tz: dt.timezone) -> dict:
     number = seed * 100_000 + order.number
     if order.malformed:
@@ -76,7 +82,7 @@ def render_order(order: CanonicalOrder, seed: int, tz: dt.timezone) -> dict:
         "date_paid": _wc_time(paid, tz), "date_paid_gmt": _wc_time(paid, dt.UTC),
         "date_completed": _wc_time(completed, tz), "date_completed_gmt": _wc_time(completed, dt.UTC),
         "line_items": [
-            {"id": int(line.line_id), "name": line.title, "product_id": int(line.sku.split("-")[-1]), "variation_id": 0,
+            {"id": int(line.line_id), "name": line.title, "product_id": product_id(line.sku), "variation_id": 0,
              "quantity": line.quantity, "tax_class": "", "subtotal": _money(line.unit_price * line.quantity),
              "subtotal_tax": "0.00", "total": _money(line.unit_price * line.quantity), "total_tax": "0.00",
              "sku": line.sku, "price": float(line.unit_price)}
@@ -234,7 +240,7 @@ class WooCommerceHandler(ContractHandler):
         per_page = _int(query, "per_page", 10, 1, 100)
         page = _int(query, "page", 1, 1)
         products = [
-            {"id": int(sku.split("-")[-1]), "name": f"Sandbox item {sku}", "slug": sku.lower(), "type": "simple",
+            {"id": product_id(sku), "name": f"Sandbox item {sku}", "slug": sku.lower(), "type": "simple",
              "status": "publish", "sku": sku, "price": "19.99", "regular_price": "19.99", "sale_price": "",
              "manage_stock": True, "stock_quantity": qty, "stock_status": "instock" if qty > 0 else "outofstock"}
             for sku, qty in sorted(state.stock.items())

@@ -26,7 +26,7 @@ def demo_shops():
         shop = ShopFactory(platform=PlatformFactory(code=code), code=f"demo-{code}", currency=CurrencyFactory(code="USD"),
                            country="US", credentials={}, api_base_url="")
         for n in range(3):
-            ListingFactory(shop=shop, platform_sku=f"{code}-SKU-{n}")
+            ListingFactory(shop=shop, platform_sku=f"{code}-SKU-{n}-GY")  # demo SKUs end in letters
         shops.append(shop)
     ShopFactory(platform=PlatformFactory(code="walmart"), code="demo-walmart")  # no connector: left alone
     return shops
@@ -45,7 +45,10 @@ def test_every_demo_shop_collects_orders_from_its_sandbox(demo_shops):
             collected = Order.objects.filter(shop=shop)
             assert collected.count() == result.records_created > 0, shop.platform.code
             skus = set(collected.values_list("lines__platform_sku", flat=True))
-            assert skus <= {f"{shop.platform.code}-SKU-{n}" for n in range(3)}
+            assert skus <= {f"{shop.platform.code}-SKU-{n}-GY" for n in range(3)}
+            for kind in ("products", "inventory"):
+                other = run(shop, kind)
+                assert other.status == "succeeded", f"{shop.platform.code} {kind}: {other.error}"
     finally:
         for _, server in servers:
             server.shutdown()

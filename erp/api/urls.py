@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("apps.inventory.api.urls")),
     path("", include("apps.finance.api.urls")),
     path("", include("apps.sales.api.urls")),
+    path("", include("apps.platforms.api.imports_urls")),
     path("", include("erp.api.analysis_urls")),
 ]

@@ -80,6 +80,7 @@ ROLE_DEFINITIONS: tuple[RoleDefinition, ...] = (
             "sales.orderline": READ,
             "platforms.shop": READ,
             "platforms.platform": READ,
+            "platforms.importjob": ("add", "view"),  # stock-level files
         },
     ),
     RoleDefinition(

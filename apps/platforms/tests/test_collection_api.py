@@ -120,3 +120,14 @@ def test_a_shop_added_in_admin_gets_its_schedules(client):
     })
     assert response.status_code == 302, response.content.decode()[:2000]
     assert PeriodicTask.objects.filter(name__startswith="sync ebay-us ").count() == 3
+
+
+def test_stale_import_jobs_are_requeued_on_a_schedule():
+    assert PeriodicTask.objects.filter(task="platforms.requeue_stale_import_jobs", enabled=True).exists()
+
+
+def test_warehouse_staff_may_import_stock_level_files():
+    from apps.users.tests.factories import UserFactory as Users
+
+    user = Users(username="wh2", roles=["仓库"])
+    assert user.has_perm("platforms.add_importjob") and user.has_perm("inventory.add_stockadjustment")

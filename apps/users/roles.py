@@ -115,6 +115,7 @@ ROLE_DEFINITIONS: tuple[RoleDefinition, ...] = (
         description="只读访问业务数据",
         spans_all_shops=False,
         models={f"{app}.*": READ for app in OUR_APPS if app != "users"},
+        extra=("sales.view_sales_analysis", "finance.view_profit"),  # reading includes the analyses
     ),
 )
 

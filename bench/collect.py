@@ -5,10 +5,13 @@ customers, listings, finance records, stock effects and rollups. Rate limiting i
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/erp_bench .venv/bin/python bench/collect.py --orders 100000
 
-Prints orders/s for the first pull and for a second pull of the same data (nothing changes).
+Prints orders/s for the first pull and for a second pull of the same data (nothing changes), with
+the collector's own CPU time and the load average: on a shared machine, compare runs made under
+the same load. `--profile PREFIX` also writes a cProfile of each pull (slower; not the figure).
 Target (issue 4): >= 5,000 orders/s end to end on PostgreSQL.
 """
 import argparse
+import cProfile
 import datetime as dt
 import multiprocessing
 import os
@@ -41,6 +44,9 @@ def serve_shopify(orders: int, port_queue) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--profile", metavar="PREFIX",
+                        help="also write a cProfile of each pull of the collector to PREFIX-1.prof, PREFIX-2.prof "
+                             "(profiling slows the pull: its figure is not the benchmark's)")
     args = parser.parse_args()
 
     import django
@@ -48,12 +54,13 @@ def main() -> None:
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
+    from django.db import connection
 
-    from apps.finance.models import Currency, ExchangeRate
-    from apps.inventory.models import Warehouse
+    from apps.finance.models import Currency, ExchangeRate, FinancialRecord
+    from apps.inventory.models import InventoryItem, StockMovement, Warehouse
     from apps.platforms.collection import collection_run_execute
-    from apps.platforms.models import CollectionRun, Platform, Shop
-    from apps.sales.models import Order
+    from apps.platforms.models import CollectionRun, Listing, Platform, Shop
+    from apps.sales.models import Customer, Order, OrderLine, SalesDaily, SkuSalesDaily
 
     engine = settings.DATABASES["default"]["ENGINE"]
     print(f"database: {engine.rsplit('.', 1)[-1]} {settings.DATABASES['default'].get('NAME')}")
@@ -78,21 +85,40 @@ def main() -> None:
     shop, _ = Shop.objects.get_or_create(code="bench-shopify", defaults={
         "platform": platform, "name": "Bench Shopify", "country": "US", "currency": usd, "default_warehouse": warehouse,
     })
+    if connection.vendor == "postgresql":
+        # What autovacuum would have done since the last run (it may be off on a bench server): old
+        # dead rows cleared, planner statistics current. Done before this run's delete, so the
+        # statistics describe a table that has held orders, as a production one has; analysing an
+        # emptied table instead leaves plans (the foreign-key checks' among them) fit for 0 rows.
+        with connection.cursor() as cursor:
+            for model in (Order, OrderLine, Customer, FinancialRecord, Listing, SalesDaily, SkuSalesDaily,
+                          StockMovement, InventoryItem, CollectionRun):
+                cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     Order.objects.filter(shop=shop).delete()
     CollectionRun.objects.filter(shop=shop).delete()
     shop.api_base_url, shop.credentials = base_url, {"access_token": TOKEN}
     shop.save()
     end = START + dt.timedelta(minutes=2 * args.orders, days=3)  # shipped orders move on up to a day later
 
-    for label in ("first pull (all new)", "second pull (same data)"):
+    for number, label in enumerate(("first pull (all new)", "second pull (same data)"), start=1):
         run = CollectionRun.objects.create(shop=shop, kind="orders", status="queued", window_start=START,
                                            window_end=end)
+        profiler = cProfile.Profile() if args.profile else None
+        cpu_began = time.process_time()
         began = time.perf_counter()
+        if profiler:
+            profiler.enable()
         run = collection_run_execute(run_id=run.pk)
+        if profiler:
+            profiler.disable()
         elapsed = time.perf_counter() - began
+        cpu = time.process_time() - cpu_began
+        if profiler:
+            profiler.dump_stats(f"{args.profile}-{number}.prof")
         assert run.status == "succeeded", run.error
         print(f"{label}: {run.records_seen} orders in {run.pages} pages, created {run.records_created}, "
-              f"updated {run.records_updated}, {elapsed:.1f} s -> {run.records_seen / elapsed:,.0f} orders/s")
+              f"updated {run.records_updated}, {elapsed:.1f} s -> {run.records_seen / elapsed:,.0f} orders/s "
+              f"(collector CPU {cpu:.1f} s; load average {os.getloadavg()[0]:.2f})")
     stored = Order.objects.filter(shop=shop).count()
     print(f"orders stored for the shop: {stored} (expected {args.orders})")
     server.terminate()

@@ -5,8 +5,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, DecimalField, F, Sum, Value
+from django.db import connection, transaction
+from django.db.models import Count, DecimalField, F, Lookup, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 
 from apps.core.exceptions import InvalidStateTransition
@@ -63,95 +63,104 @@ def _business_bounds(start: dt.date, end: dt.date, tz: ZoneInfo) -> tuple[dt.dat
     )
 
 
-def _rebuild_window(*, start: dt.date, end: dt.date, shop_ids: list[int] | None, batch_size: int) -> None:
+class _InIdsOf(Lookup):
+    """`lhs IN (ids a queryset selects)`. On PostgreSQL written `lhs = ANY(ARRAY(subquery))`: the
+    ids are computed first and the lines are probed through their order index, where a plain IN is
+    planned as a hash join over every line of the table (each page's rebuild would grow with it)."""
+
+    lookup_name = "in_ids_of"  # not registered on any field: used directly
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        return self.rhs
+
+    def _subquery(self, compiler):
+        sql, params = compiler.compile(self.rhs)  # a resolved subquery compiles to "(SELECT …)"
+        if not (sql.startswith("(") and sql.endswith(")")):
+            sql = f"({sql})"
+        return sql, params
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        sub_sql, sub_params = self._subquery(compiler)
+        return f"{lhs} IN {sub_sql}", (*lhs_params, *sub_params)
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        sub_sql, sub_params = self._subquery(compiler)
+        return f"{lhs} = ANY(ARRAY{sub_sql})", (*lhs_params, *sub_params)
+
+
+def _insert_select(model, columns: dict[str, str], select: str, params) -> None:
+    """INSERT INTO model's table (fields, the keys of `columns`) SELECT the `columns` values FROM `select`."""
+    quote = connection.ops.quote_name
+    targets = ", ".join(quote(model._meta.get_field(name).column) for name in columns)
+    values = ", ".join(columns.values())
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({targets}) SELECT {values} {select}", params)
+
+
+def _rebuild_window(*, start: dt.date, end: dt.date, shop_ids: list[int] | None) -> None:
     tz = ZoneInfo(settings.TIME_ZONE)
     since, until = _business_bounds(start, end, tz)
     orders = Order.objects.filter(status__in=COUNTED_ORDER_STATUSES, ordered_at__gte=since, ordered_at__lt=until)
-    lines = OrderLine.objects.filter(
-        order__status__in=COUNTED_ORDER_STATUSES, order__ordered_at__gte=since, order__ordered_at__lt=until
-    )
     if shop_ids is not None:
         orders = orders.filter(shop_id__in=shop_ids)
-        lines = lines.filter(order__shop_id__in=shop_ids)
+    lines = OrderLine.objects.filter(_InIdsOf(F("order_id"), orders.order_by().values("pk")))
 
-    # Order-level sums and line-level sums are aggregated apart: a join would repeat each order's
-    # amounts once per line. Both are grouped by the same key and merged per group, not per order.
-    order_groups = (
-        orders.annotate(day=TruncDate("ordered_at", tzinfo=tz))
-        .values("day", "shop_id", "shop__platform_id", "buyer_country")
-        .annotate(
-            orders_count=Count("id"),
-            gross=Sum("total_amount_base"),
-            refunds=Sum("refund_amount_base"),
-            fees=Sum("platform_fee_base"),
-        )
-        .order_by()
+    # The database groups and inserts; no row passes through Python. Each order is joined to the sums
+    # of its own lines (joining lines directly would repeat the order's amounts once per line), then
+    # grouped. Every selected column is named (r_*) so the outer SELECT can refer to it.
+    per_order = orders.values(
+        r_id=F("pk"), r_day=TruncDate("ordered_at", tzinfo=tz), r_shop=F("shop_id"),
+        r_platform=F("shop__platform_id"), r_country=F("buyer_country"), r_gross=F("total_amount_base"),
+        r_refunds=F("refund_amount_base"), r_fees=F("platform_fee_base"),
+    ).order_by()
+    line_sums = lines.values(r_order=F("order_id")).annotate(r_units=Sum("quantity"), r_cogs=_line_cost()).order_by()
+    order_sql, order_params = per_order.query.sql_with_params()
+    line_sql, line_params = line_sums.query.sql_with_params()
+    # Amounts are whole cents already; ROUND only clears the float noise of SQLite's sums.
+    _insert_select(
+        SalesDaily,
+        {
+            "date": "o.r_day", "shop": "o.r_shop", "platform": "o.r_platform", "buyer_country": "o.r_country",
+            "orders_count": "COUNT(*)", "units": "COALESCE(SUM(l.r_units), 0)",
+            "gross_sales_base": "ROUND(SUM(o.r_gross), 2)", "refunds_base": "ROUND(SUM(o.r_refunds), 2)",
+            "platform_fees_base": "ROUND(SUM(o.r_fees), 2)", "cogs_base": "ROUND(COALESCE(SUM(l.r_cogs), 0), 2)",
+        },
+        f"FROM ({order_sql}) o LEFT JOIN ({line_sql}) l ON l.r_order = o.r_id "
+        "GROUP BY o.r_day, o.r_shop, o.r_platform, o.r_country",
+        (*order_params, *line_params),
     )
-    line_groups = (
-        lines.annotate(day=TruncDate("order__ordered_at", tzinfo=tz))
-        .values("day", "order__shop_id", "order__buyer_country")
-        .annotate(units=Sum("quantity"), cogs=_line_cost())
-        .order_by()
-    )
-    line_sums = {
-        (row["day"], row["order__shop_id"], row["order__buyer_country"]): (row["units"], row["cogs"])
-        for row in line_groups
-    }
-    daily = []
-    for row in order_groups:
-        units, cogs = line_sums.get((row["day"], row["shop_id"], row["buyer_country"]), (0, ZERO))
-        daily.append(
-            SalesDaily(
-                date=row["day"],
-                shop_id=row["shop_id"],
-                platform_id=row["shop__platform_id"],
-                buyer_country=row["buyer_country"],
-                orders_count=row["orders_count"],
-                units=units or 0,
-                gross_sales_base=quantize_money(row["gross"] or ZERO),
-                refunds_base=quantize_money(row["refunds"] or ZERO),
-                platform_fees_base=quantize_money(row["fees"] or ZERO),
-                cogs_base=quantize_money(cogs or ZERO),
-            )
-        )
-    SalesDaily.objects.bulk_create(daily, batch_size=batch_size)
 
     sku_groups = (
         lines.filter(product__isnull=False)
-        .annotate(day=TruncDate("order__ordered_at", tzinfo=tz))
-        .values("day", "order__shop_id", "product_id")
+        .values(r_day=TruncDate("order__ordered_at", tzinfo=tz), r_shop=F("order__shop_id"), r_product=F("product_id"))
         .annotate(
-            orders_count=Count("order_id", distinct=True),
-            units=Sum("quantity"),
-            gross=Sum("line_total_base"),
-            cogs=_line_cost(),
+            r_orders=Count("order_id", distinct=True), r_units=Sum("quantity"), r_gross=Sum("line_total_base"),
+            r_cogs=_line_cost(),
         )
         .order_by()
     )
-    batch: list[SkuSalesDaily] = []
-    for row in sku_groups.iterator(chunk_size=batch_size):
-        batch.append(
-            SkuSalesDaily(
-                date=row["day"],
-                shop_id=row["order__shop_id"],
-                product_id=row["product_id"],
-                orders_count=row["orders_count"],
-                units=row["units"] or 0,
-                gross_sales_base=quantize_money(row["gross"] or ZERO),
-                cogs_base=quantize_money(row["cogs"] or ZERO),
-            )
-        )
-        if len(batch) >= batch_size:
-            SkuSalesDaily.objects.bulk_create(batch, batch_size=batch_size)
-            batch = []
-    SkuSalesDaily.objects.bulk_create(batch, batch_size=batch_size)
+    sku_sql, sku_params = sku_groups.query.sql_with_params()
+    _insert_select(
+        SkuSalesDaily,
+        {
+            "date": "s.r_day", "shop": "s.r_shop", "product": "s.r_product", "orders_count": "s.r_orders",
+            "units": "COALESCE(s.r_units, 0)", "gross_sales_base": "ROUND(COALESCE(s.r_gross, 0), 2)",
+            "cogs_base": "ROUND(COALESCE(s.r_cogs, 0), 2)",
+        },
+        f"FROM ({sku_sql}) s",
+        sku_params,
+    )
 
 
 @transaction.atomic
 def sales_rollups_rebuild(
     *, start: dt.date, end: dt.date, shop_ids: list[int] | None = None, batch_size: int = 2000
 ) -> None:
-    """Recomputes SalesDaily and SkuSalesDaily for business days start..end (and the given shops)."""
+    """Recomputes SalesDaily and SkuSalesDaily for business days start..end (and the given shops).
+    `batch_size` is accepted for existing callers; the database now writes each window in one statement."""
     if end < start:
         return
     stale_daily = SalesDaily.objects.filter(date__gte=start, date__lte=end)
@@ -165,7 +174,7 @@ def sales_rollups_rebuild(
     window_start = start
     while window_start <= end:
         window_end = min(end, window_start + dt.timedelta(days=_REBUILD_WINDOW_DAYS - 1))
-        _rebuild_window(start=window_start, end=window_end, shop_ids=shop_ids, batch_size=batch_size)
+        _rebuild_window(start=window_start, end=window_end, shop_ids=shop_ids)
         window_start = window_end + dt.timedelta(days=1)
 
 

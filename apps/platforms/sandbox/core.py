@@ -1,5 +1,6 @@
 """What every contract server shares: a threaded HTTP server, a deterministic order book that
 grows with time, a leaky-bucket rate limiter and injectable faults."""
+import bisect
 import datetime as dt
 import json
 import random
@@ -68,6 +69,10 @@ class OrderBook:
         self.countries = countries or COUNTRIES
         self.orders: list[CanonicalOrder] = []
         self.lock = threading.RLock()
+        # orders sorted by (updated_at, number) and their keys, rebuilt after add/change; a page
+        # request bisects it instead of sorting the whole book again
+        self._by_update: list[CanonicalOrder] | None = None
+        self._update_keys: list[tuple[dt.datetime, int]] = []
 
     def _make(self, number: int, created_at: dt.datetime) -> CanonicalOrder:
         rng = random.Random(self.seed * 1_000_003 + number)
@@ -102,6 +107,7 @@ class OrderBook:
             for _ in range(count):
                 order = self._make(len(self.orders) + 1001, moment)
                 self.orders.append(order)
+                self._by_update = None
                 added.append(order)
                 moment += spacing
             return added
@@ -125,6 +131,7 @@ class OrderBook:
     def change(self, number: int, *, at: dt.datetime | None = None, **fields) -> CanonicalOrder:
         with self.lock:
             order = next(o for o in self.orders if o.number == number)
+            self._by_update = None
             for name, value in fields.items():
                 setattr(order, name, value)
             if fields.get("state") == "shipped" and order.shipped_at is None:
@@ -133,10 +140,14 @@ class OrderBook:
             return order
 
     def updated_between(self, since: dt.datetime | None, until: dt.datetime | None) -> list[CanonicalOrder]:
+        """Orders with since <= updated_at < until (either bound may be None), by (updated_at, number)."""
         with self.lock:
-            rows = [o for o in self.orders if (since is None or o.updated_at >= since)
-                    and (until is None or o.updated_at < until)]
-        return sorted(rows, key=lambda o: (o.updated_at, o.number))
+            if self._by_update is None or len(self._by_update) != len(self.orders):
+                self._by_update = sorted(self.orders, key=lambda o: (o.updated_at, o.number))
+                self._update_keys = [(o.updated_at, o.number) for o in self._by_update]
+            first = 0 if since is None else bisect.bisect_left(self._update_keys, (since,))
+            end = len(self._update_keys) if until is None else bisect.bisect_left(self._update_keys, (until,))
+            return self._by_update[first:end]
 
 
 class LeakyBucket:

@@ -1,8 +1,10 @@
 """What follows from an order: its lines in the books and, once shipped, out of stock."""
 from collections import defaultdict
+from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.finance.models import FinancialRecord
@@ -11,6 +13,8 @@ from apps.inventory.services import OutboundRequest, stock_outbound_bulk
 from apps.sales.models import Order, OrderLine
 from apps.sales.services import COUNTED_ORDER_STATUSES
 
+from .fastwrite import ValuesIn, row_writer
+
 RecordType = FinancialRecord.RecordType
 Direction = FinancialRecord.Direction
 
@@ -18,59 +22,102 @@ Direction = FinancialRecord.Direction
 SHIPPED_STATUSES = (Order.Status.SHIPPED, Order.Status.DELIVERED)
 
 
-def _records_for(order: Order) -> list[FinancialRecord]:
+# Columns of the finance records an order writes, in the order `_record_rows` gives them.
+RECORD_FIELDS = (
+    "record_type", "direction", "shop_id", "order_id", "currency_id", "amount", "exchange_rate", "amount_base",
+    "occurred_at", "description", "source_key",
+)
+
+
+def _record_rows(order) -> list[tuple]:
+    """The sale, refund and fee records of `order` (an Order, or any object with its attributes)."""
     if order.status not in COUNTED_ORDER_STATUSES:
         return []
-    entries = [
+    entries = (
         (RecordType.SALE, Direction.INCOME, order.total_amount, order.total_amount_base, "订单销售"),
         (RecordType.REFUND, Direction.OUTGO, order.refund_amount, order.refund_amount_base, "订单退款"),
         (RecordType.PLATFORM_FEE, Direction.OUTGO, order.platform_fee, order.platform_fee_base, "平台佣金"),
-    ]
+    )
+    number = order.order_number or order.platform_order_id
     return [
-        FinancialRecord(
-            record_type=record_type, direction=direction, shop_id=order.shop_id, order_id=order.pk,
-            currency_id=order.currency_id, amount=amount, exchange_rate=order.exchange_rate, amount_base=amount_base,
-            occurred_at=order.ordered_at, description=f"{label} {order.order_number or order.platform_order_id}"[:255],
-            source_key=f"order:{order.pk}:{record_type}",
-        )
+        (record_type.value, direction.value, order.shop_id, order.pk, order.currency_id, amount, order.exchange_rate,
+         amount_base, order.ordered_at, f"{label} {number}"[:255], f"order:{order.pk}:{record_type.value}")
         for record_type, direction, amount, amount_base, label in entries
         if amount > 0
     ]
 
 
+def finance_records_write(*, orders, fresh_ids=frozenset(), writer=None) -> None:
+    """Rewrites the order records of `orders` in the caller's transaction; orders in `fresh_ids`
+    were created in it and have none to delete."""
+    stale = [order.pk for order in orders if order.pk not in fresh_ids]
+    if stale:
+        FinancialRecord.objects.filter(order_id__in=stale, source_key__startswith="order:").delete()
+    rows = [row for order in orders for row in _record_rows(order)]
+    (writer or row_writer()).insert(FinancialRecord, RECORD_FIELDS, rows)
+
+
 @transaction.atomic
 def order_finance_records_replace(*, orders: list[Order]) -> None:
     """Rewrites the sale, refund and fee records of these orders (idempotent by source key)."""
-    FinancialRecord.objects.filter(order_id__in=[o.pk for o in orders], source_key__startswith="order:").delete()
-    FinancialRecord.objects.bulk_create([record for order in orders for record in _records_for(order)], batch_size=1000)
+    finance_records_write(orders=orders)
 
 
 @transaction.atomic
 def order_lines_post_stock(*, order_ids: list[int] | None = None, line_ids: list[int] | None = None) -> int:
     """Writes the outbound of shipped merchant-fulfilled lines to the ledger, once per line.
     Lines whose stock is short stay pending and are posted by a later call. Returns lines posted."""
+    return lines_post_stock(order_ids=order_ids, line_ids=line_ids)
+
+
+def may_leave_stock(order) -> bool:
+    """Whether `order` (an Order or any object with its attributes) is one whose lines
+    `order_lines_post_stock` would consider: shipped, merchant-fulfilled, not cancelled."""
+    return (
+        order.fulfillment_channel == Order.FulfillmentChannel.MERCHANT
+        and order.status != Order.Status.CANCELLED
+        and (order.status in SHIPPED_STATUSES or order.shipped_at is not None)
+    )
+
+
+def lines_post_stock(*, order_ids: list[int] | None = None, line_ids: list[int] | None = None) -> int:
+    """`order_lines_post_stock` in the caller's transaction."""
     lines = (
         OrderLine.objects.filter(stock_posted_at__isnull=True, product__isnull=False)
         .filter(order__fulfillment_channel=Order.FulfillmentChannel.MERCHANT)
         .filter(Q(order__status__in=SHIPPED_STATUSES) | Q(order__shipped_at__isnull=False))
         .exclude(order__status=Order.Status.CANCELLED)
-        .select_related("order", "order__shop")
+        .order_by()
     )
     if order_ids is not None:
-        lines = lines.filter(order_id__in=order_ids)
+        lines = lines.filter(ValuesIn(F("order_id"), order_ids))
     if line_ids is not None:
-        lines = lines.filter(pk__in=line_ids)
-    lines = [line for line in lines if _warehouse_of(line) is not None]
-    if not lines:
+        lines = lines.filter(ValuesIn(F("pk"), line_ids))
+    # Plain values, not three model instances per line: a shipped page or import chunk has thousands.
+    rows = [
+        _PendingLine(*row)
+        for row in lines.values_list(
+            "pk", "product_id", "quantity", Coalesce("order__warehouse_id", "order__shop__default_warehouse_id"),
+            Coalesce("order__shipped_at", "order__ordered_at"), "order__order_number", "order__platform_order_id",
+        )
+    ]
+    rows = [row for row in rows if row.warehouse_id is not None]
+    if not rows:
         return 0
-    return _post(lines)
+    return _post(rows)
 
 
-def _warehouse_of(line: OrderLine) -> int | None:
-    return line.order.warehouse_id or line.order.shop.default_warehouse_id
+class _PendingLine(NamedTuple):
+    pk: int
+    product_id: int
+    quantity: int
+    warehouse_id: int | None
+    occurred_at: object
+    order_number: str
+    platform_order_id: str
 
 
-def _post(lines: list[OrderLine]) -> int:
+def _post(lines: list[_PendingLine]) -> int:
     bundles: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for bundle_id, component_id, quantity in BundleComponent.objects.filter(
         bundle_id__in={line.product_id for line in lines}
@@ -78,18 +125,17 @@ def _post(lines: list[OrderLine]) -> int:
         bundles[bundle_id].append((component_id, quantity))
     requests = []
     for line in lines:
-        warehouse_id = _warehouse_of(line)
         parts = bundles.get(line.product_id) or [(line.product_id, 1)]
         requests.append(
             OutboundRequest(
                 key=line.pk,
-                parts=tuple((product_id, warehouse_id, per * line.quantity) for product_id, per in parts),
-                reference=line.order.order_number or line.order.platform_order_id,
-                occurred_at=line.order.shipped_at or line.order.ordered_at,
+                parts=tuple((product_id, line.warehouse_id, per * line.quantity) for product_id, per in parts),
+                reference=line.order_number or line.platform_order_id,
+                occurred_at=line.occurred_at,
                 idempotency_key=f"order-line:{line.pk}",
             )
         )
     posted = stock_outbound_bulk(requests=requests)
     if posted:
-        OrderLine.objects.filter(pk__in=posted).update(stock_posted_at=timezone.now())
+        OrderLine.objects.filter(ValuesIn(F("pk"), list(posted))).update(stock_posted_at=timezone.now())
     return len(posted)

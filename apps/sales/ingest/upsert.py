@@ -1,11 +1,17 @@
-"""Bulk upsert of orders for one shop. A batch costs a fixed number of queries, not one per order."""
+"""Bulk upsert of orders for one shop. A batch costs a fixed number of queries, not one per order.
+
+Stored orders and lines are read as value tuples and compared with what the batch says; what is new
+or changed is written by a row writer (`fastwrite`: COPY on PostgreSQL, the ORM's bulk statements
+elsewhere). The decisions below are made once, whichever writer writes them."""
 import datetime as dt
+import operator
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F
+from django.utils import timezone
 
 from apps.core.exceptions import MissingExchangeRate
 from apps.core.money import quantize_money
@@ -14,13 +20,14 @@ from apps.finance.selectors import RateTable
 from apps.inventory.models import Product
 from apps.platforms.models import Listing, Shop
 from apps.sales.models import Customer, Order, OrderLine
-from apps.sales.services import BASE_AMOUNT_FIELDS, order_amounts_to_base, sales_rollups_rebuild
+from apps.sales.services import order_amounts_to_base, sales_rollups_rebuild
 
-from .effects import order_finance_records_replace, order_lines_post_stock
+from .effects import finance_records_write, lines_post_stock, may_leave_stock
+from .fastwrite import ValuesIn, row_writer
 from .types import CustomerData, OrderData, UpsertResult
 from .validation import order_data_problem
 
-# Fields compared to decide whether a stored order changed.
+# Fields compared to decide whether a stored order changed (and written when it did).
 _ORDER_FIELDS = (
     "order_number", "status", "platform_status", "fulfillment_channel", "buyer_country", "currency_id",
     "items_amount", "shipping_amount", "tax_amount", "discount_amount", "platform_fee", "refund_amount",
@@ -28,11 +35,24 @@ _ORDER_FIELDS = (
     "discount_amount_base", "platform_fee_base", "refund_amount_base", "total_amount_base", "ordered_at",
     "paid_at", "shipped_at", "delivered_at", "cancelled_at", "platform_updated_at", "customer_id",
 )
+_ORDERED_AT = _ORDER_FIELDS.index("ordered_at")
 _LINE_FIELDS = ("platform_sku", "title", "quantity", "unit_price", "line_total", "line_total_base")
+_NEW_LINE_FIELDS = ("order_id", "platform_line_id", "listing_id", "product_id", "unit_cost_base", *_LINE_FIELDS)
+_CUSTOMER_FIELDS = ("shop_id", "platform_buyer_id", "email", "name", "country")
 
 
-def _business_day(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+class _OrderRow:
+    """An order as the upsert holds it: the attributes that base-amount conversion, finance records
+    and the stock filter read from an Order, without a model instance per order."""
+
+    __slots__ = ("pk", "shop_id", "platform_order_id", *_ORDER_FIELDS)
+
+    def values(self) -> tuple:
+        """The values of _ORDER_FIELDS, in that order."""
+        return _order_values(self)
+
+
+_order_values = operator.attrgetter(*_ORDER_FIELDS)
 
 
 def _customer_key(data: CustomerData | None) -> tuple[str, str] | None:
@@ -45,7 +65,7 @@ def _customer_key(data: CustomerData | None) -> tuple[str, str] | None:
     return None
 
 
-def _resolve_customers(shop: Shop, orders: Sequence[OrderData]) -> dict[tuple[str, str], int]:
+def _resolve_customers(shop: Shop, orders: Sequence[OrderData], writer) -> dict[tuple[str, str], int]:
     """Finds or creates each buyer once per shop: by platform buyer id, else by e-mail."""
     wanted: dict[tuple[str, str], CustomerData] = {}
     for order in orders:
@@ -55,17 +75,22 @@ def _resolve_customers(shop: Shop, orders: Sequence[OrderData]) -> dict[tuple[st
     if not wanted:
         return {}
     ids = [v for kind, v in wanted if kind == "id"]
-    emails = {d.email.strip().lower() for d in wanted.values() if d.email}
+    # Only buyers known by e-mail alone are matched by e-mail (a buyer id always wins).
+    emails = [v for kind, v in wanted if kind == "email"]
     found: dict[tuple[str, str], int] = {}
     by_email: dict[str, int] = {}
-    for pk, buyer_id, email in Customer.objects.filter(
-        Q(platform_buyer_id__in=ids) | Q(email__in=emails), shop=shop
-    ).values_list("pk", "platform_buyer_id", "email"):
+    # Two look-ups in one query, each on its own index (an OR of both would scan the shop's customers);
+    # `exclude(platform_buyer_id="")` repeats the unique index's condition so that index can be used.
+    fields = ("pk", "platform_buyer_id", "email")
+    of_shop = Customer.objects.filter(shop=shop).order_by()
+    with_ids = of_shop.filter(ValuesIn(F("platform_buyer_id"), ids)).exclude(platform_buyer_id="").values_list(*fields)
+    with_emails = of_shop.filter(ValuesIn(F("email"), emails)).values_list(*fields)
+    for pk, buyer_id, email in with_ids.union(with_emails):
         if buyer_id:
             found[("id", buyer_id)] = pk
         if email:
             by_email.setdefault(email, pk)
-    new_customers = []
+    new_keys, new_rows = [], []
     for key, data in wanted.items():
         if key in found:
             continue
@@ -73,28 +98,29 @@ def _resolve_customers(shop: Shop, orders: Sequence[OrderData]) -> dict[tuple[st
         if email in by_email and key[0] == "email":
             found[key] = by_email[email]
             continue
-        new_customers.append(
-            Customer(
-                shop=shop, platform_buyer_id=data.platform_buyer_id, email=email, name=data.name[:200],
-                country=(data.country or "")[:2].upper(),
-            )
-        )
-    if new_customers:
-        Customer.objects.bulk_create(new_customers)
-        for customer in new_customers:
-            key = ("id", customer.platform_buyer_id) if customer.platform_buyer_id else ("email", customer.email)
-            found[key] = customer.pk
+        new_keys.append(key)
+        new_rows.append((shop.pk, data.platform_buyer_id, email, data.name[:200], (data.country or "")[:2].upper()))
+    if new_rows:
+        found.update(zip(new_keys, writer.insert(Customer, _CUSTOMER_FIELDS, new_rows, return_ids=True)))
     return found
 
 
-def _resolve_listings(shop: Shop, orders: Sequence[OrderData]) -> dict[str, Listing]:
-    """The shop's listing for every SKU; unknown SKUs become listings, mapped when a master SKU
-    of the same code exists, else unmapped (the pairing queue)."""
+def _resolve_listings(shop: Shop, orders: Sequence[OrderData]) -> dict[str, tuple[int, int | None]]:
+    """(listing id, product id) of the shop's listing for every SKU; unknown SKUs become listings,
+    mapped when a master SKU of the same code exists, else unmapped (the pairing queue)."""
     titles: dict[str, str] = {}
     for order in orders:
         for line in order.lines:
             titles.setdefault(line.platform_sku, line.title)
-    listings = {item.platform_sku: item for item in Listing.objects.filter(shop=shop, platform_sku__in=titles)}
+
+    def stored(skus) -> dict[str, tuple[int, int | None]]:
+        return {
+            sku: (pk, product_id)
+            for sku, pk, product_id in Listing.objects.filter(ValuesIn(F("platform_sku"), list(skus)), shop=shop)
+            .order_by().values_list("platform_sku", "pk", "product_id")
+        }
+
+    listings = stored(titles)
     missing = [sku for sku in titles if sku not in listings]
     if missing:
         same_sku = dict(Product.objects.filter(sku__in=missing).values_list("sku", "pk"))
@@ -106,44 +132,64 @@ def _resolve_listings(shop: Shop, orders: Sequence[OrderData]) -> dict[str, List
             ],
             ignore_conflicts=True,
         )
-        listings.update(
-            {item.platform_sku: item for item in Listing.objects.filter(shop=shop, platform_sku__in=missing)}
-        )
+        listings.update(stored(missing))
     return listings
 
 
-def _order_values(data: OrderData, *, rate, customer_id) -> dict:
-    values = {
-        "order_number": data.order_number[:64],
-        "status": data.status,
-        "platform_status": data.platform_status[:64],
-        "fulfillment_channel": data.fulfillment_channel,
-        "buyer_country": data.buyer_country.upper(),
-        "currency_id": data.currency,
-        "items_amount": data.items_amount,
-        "shipping_amount": data.shipping_amount,
-        "tax_amount": data.tax_amount,
-        "discount_amount": data.discount_amount,
-        "platform_fee": data.platform_fee,
-        "refund_amount": data.refund_amount,
-        "total_amount": data.total_amount,
-        "ordered_at": data.ordered_at.astimezone(dt.UTC),
-        "paid_at": data.paid_at,
-        "shipped_at": data.shipped_at,
-        "delivered_at": data.delivered_at,
-        "cancelled_at": data.cancelled_at,
-        "platform_updated_at": data.platform_updated_at,
-        "customer_id": customer_id,
-    }
-    scratch = Order(**values)
-    order_amounts_to_base(order=scratch, rate=rate)
-    values.update({base_field: getattr(scratch, base_field) for _, base_field in BASE_AMOUNT_FIELDS})
-    values["exchange_rate"] = rate
-    return values
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """A naive time read in the default time zone, as the ORM would store it (every writer alike)."""
+    if moment is not None and timezone.is_naive(moment):
+        return timezone.make_aware(moment)
+    return moment
 
 
-def _same(order: Order, values: dict) -> bool:
-    return all(getattr(order, name) == values[name] for name in _ORDER_FIELDS)
+def _order_row(shop: Shop, data: OrderData, *, rate, customer_id) -> _OrderRow:
+    row = _OrderRow()
+    row.pk = None
+    row.shop_id = shop.pk
+    row.platform_order_id = data.platform_order_id
+    row.order_number = data.order_number[:64]
+    row.status = data.status
+    row.platform_status = data.platform_status[:64]
+    row.fulfillment_channel = data.fulfillment_channel
+    row.buyer_country = data.buyer_country.upper()
+    row.currency_id = data.currency
+    row.items_amount = data.items_amount
+    row.shipping_amount = data.shipping_amount
+    row.tax_amount = data.tax_amount
+    row.discount_amount = data.discount_amount
+    row.platform_fee = data.platform_fee
+    row.refund_amount = data.refund_amount
+    row.total_amount = data.total_amount
+    row.ordered_at = data.ordered_at.astimezone(dt.UTC)
+    row.paid_at = _aware(data.paid_at)
+    row.shipped_at = _aware(data.shipped_at)
+    row.delivered_at = _aware(data.delivered_at)
+    row.cancelled_at = _aware(data.cancelled_at)
+    row.platform_updated_at = _aware(data.platform_updated_at)
+    row.customer_id = customer_id
+    order_amounts_to_base(order=row, rate=rate)  # sets exchange_rate and every *_base amount
+    return row
+
+
+def _line_values(data: OrderData, rate) -> list[tuple[str, tuple]]:
+    """(key, values in _LINE_FIELDS order) of each line the batch gives for the order."""
+    return [
+        (line.key, (line.platform_sku[:128], line.title[:500], line.quantity, line.unit_price, line.line_total,
+                    quantize_money(line.line_total * rate)))
+        for line in data.lines
+    ]
+
+
+def _lines_same(current: dict[str, tuple], wanted: list[tuple[str, tuple]]) -> bool:
+    # Line keys are unique within an order (validation), so equal counts + every key matching is set equality.
+    if len(current) != len(wanted):
+        return False
+    for key, values in wanted:
+        stored = current.get(key)
+        if stored is None or stored[1] != values:
+            return False
+    return True
 
 
 @transaction.atomic
@@ -166,129 +212,120 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData]) -> UpsertResult:
     if not latest:
         return result
 
-    days = [_business_day(d.ordered_at) for d in latest.values()]
-    rates = RateTable(start=min(days), end=max(days))
+    tz = ZoneInfo(settings.TIME_ZONE)
+    day_of = {pid: d.ordered_at.astimezone(tz).date() for pid, d in latest.items()}
+    rates = RateTable(start=min(day_of.values()), end=max(day_of.values()))
     priced: list[tuple[OrderData, object]] = []
-    for data in latest.values():
+    for pid, data in latest.items():
         try:
-            priced.append((data, rates.rate(data.currency, _business_day(data.ordered_at))))
+            priced.append((data, rates.rate(data.currency, day_of[pid])))
         except MissingExchangeRate as exc:
             result.rejected.append((data, exc.message))
     if not priced:
         return result
 
-    customers = _resolve_customers(shop, [d for d, _ in priced])
+    writer = row_writer()
+    customers = _resolve_customers(shop, [d for d, _ in priced], writer)
     listings = _resolve_listings(shop, [d for d, _ in priced])
-    product_ids = {item.product_id for item in listings.values() if item.product_id}
+    product_ids = {product_id for _, product_id in listings.values() if product_id}
     costs = {
         pk: (cost, currency)
-        for pk, cost, currency in Product.objects.filter(pk__in=product_ids).values_list(
+        for pk, cost, currency in Product.objects.filter(pk__in=product_ids).order_by().values_list(
             "pk", "cost_price", "cost_currency_id"
         )
-    }
+    } if product_ids else {}
     existing = {
-        order.platform_order_id: order
-        for order in Order.objects.filter(shop=shop, platform_order_id__in=[d.platform_order_id for d, _ in priced])
+        pid: (pk, values)
+        for pk, pid, *values in Order.objects.filter(
+            ValuesIn(F("platform_order_id"), [d.platform_order_id for d, _ in priced]), shop=shop
+        ).order_by().values_list("pk", "platform_order_id", *_ORDER_FIELDS)
     }
-    existing_lines: dict[int, dict[str, OrderLine]] = {}
-    for line in OrderLine.objects.filter(order_id__in=[o.pk for o in existing.values()]):
-        existing_lines.setdefault(line.order_id, {})[line.platform_line_id or f"sku:{line.platform_sku}"] = line
+    # order id -> line key -> (line id, values in _LINE_FIELDS order, stock_posted_at)
+    existing_lines: dict[int, dict[str, tuple]] = {}
+    if existing:
+        for pk, order_id, line_id, *values, posted_at in OrderLine.objects.filter(
+            ValuesIn(F("order_id"), [pk for pk, _ in existing.values()])
+        ).order_by().values_list("pk", "order_id", "platform_line_id", *_LINE_FIELDS, "stock_posted_at"):
+            existing_lines.setdefault(order_id, {})[line_id or f"sku:{values[0]}"] = (pk, tuple(values), posted_at)
+
+    unit_costs: dict[tuple[int, dt.date], object] = {}
 
     def unit_cost(product_id, day):
         if product_id is None or product_id not in costs:
             return None
-        cost, currency = costs[product_id]
-        try:
-            return quantize_money(cost * rates.rate(currency, day))
-        except MissingExchangeRate:
-            return None
+        if (product_id, day) not in unit_costs:
+            cost, currency = costs[product_id]
+            try:
+                unit_costs[product_id, day] = quantize_money(cost * rates.rate(currency, day))
+            except MissingExchangeRate:
+                unit_costs[product_id, day] = None
+        return unit_costs[product_id, day]
 
-    new_orders: list[tuple[Order, OrderData]] = []
-    changed: list[tuple[Order, OrderData]] = []
+    # (row, data, line values) of orders to create and of stored orders that changed
+    new_orders: list[tuple[_OrderRow, OrderData, list]] = []
+    changed: list[tuple[_OrderRow, OrderData, list]] = []
     touched_days: set[dt.date] = set()
     for data, rate in priced:
-        values = _order_values(data, rate=rate, customer_id=customers.get(_customer_key(data.customer)))
+        row = _order_row(shop, data, rate=rate, customer_id=customers.get(_customer_key(data.customer)))
+        lines = _line_values(data, rate)
         stored = existing.get(data.platform_order_id)
         if stored is None:
-            new_orders.append((Order(shop=shop, platform_order_id=data.platform_order_id, **values), data))
-            touched_days.add(_business_day(data.ordered_at))
+            new_orders.append((row, data, lines))
+            touched_days.add(day_of[data.platform_order_id])
             continue
-        lines_same = _lines_same(existing_lines.get(stored.pk, {}), data, rate)
-        if _same(stored, values) and lines_same:
+        row.pk, stored_values = stored
+        if tuple(stored_values) == row.values() and _lines_same(existing_lines.get(row.pk, {}), lines):
             result.unchanged += 1
-            result.order_ids.append(stored.pk)
+            result.order_ids.append(row.pk)
             continue
-        touched_days.update({_business_day(stored.ordered_at), _business_day(data.ordered_at)})
-        for name, value in values.items():
-            setattr(stored, name, value)
-        changed.append((stored, data))
+        touched_days.update({stored_values[_ORDERED_AT].astimezone(tz).date(), day_of[data.platform_order_id]})
+        changed.append((row, data, lines))
 
     if new_orders:
-        Order.objects.bulk_create([order for order, _ in new_orders], batch_size=500)
-    if changed:
-        Order.objects.bulk_update([order for order, _ in changed], list(_ORDER_FIELDS) + ["updated_at"], batch_size=500)
+        ids = writer.insert(
+            Order, ("shop_id", "platform_order_id", *_ORDER_FIELDS),
+            [(row.shop_id, row.platform_order_id, *row.values()) for row, _, _ in new_orders], return_ids=True,
+        )
+        for (row, _, _), pk in zip(new_orders, ids):
+            row.pk = pk
+    writer.update(Order, _ORDER_FIELDS, [(row.pk, *row.values()) for row, _, _ in changed])
 
-    line_creates: list[OrderLine] = []
-    line_updates: list[OrderLine] = []
+    line_creates: list[tuple] = []
+    line_updates: list[tuple] = []
     line_deletes: list[int] = []
-    for order, data in new_orders + changed:
-        day = _business_day(data.ordered_at)
-        current = existing_lines.get(order.pk, {})
-        seen = set()
-        for line in data.lines:
-            listing = listings[line.platform_sku]
-            seen.add(line.key)
-            values = {
-                "platform_sku": line.platform_sku[:128],
-                "title": line.title[:500],
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "line_total": line.line_total,
-                "line_total_base": quantize_money(line.line_total * order.exchange_rate),
-            }
-            stored_line = current.get(line.key)
+    for row, data, lines in new_orders + changed:
+        day = day_of[data.platform_order_id]
+        current = existing_lines.get(row.pk, {})
+        for line, (key, values) in zip(data.lines, lines):
+            stored_line = current.get(key)
             if stored_line is None:
-                line_creates.append(
-                    OrderLine(
-                        order=order, platform_line_id=line.platform_line_id[:64], listing=listing,
-                        product_id=listing.product_id, unit_cost_base=unit_cost(listing.product_id, day), **values,
-                    )
-                )
-            elif any(getattr(stored_line, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(stored_line, k, v)
-                line_updates.append(stored_line)
-        line_deletes.extend(line.pk for key, line in current.items() if key not in seen and line.stock_posted_at is None)
+                listing_id, product_id = listings[line.platform_sku]
+                line_creates.append((row.pk, line.platform_line_id[:64], listing_id, product_id,
+                                     unit_cost(product_id, day), *values))
+            elif stored_line[1] != values:
+                line_updates.append((stored_line[0], *values))
+        if current:
+            seen = {key for key, _ in lines}
+            line_deletes.extend(
+                pk for key, (pk, _, posted_at) in current.items() if key not in seen and posted_at is None
+            )
     if line_deletes:
         OrderLine.objects.filter(pk__in=line_deletes).delete()
-    if line_updates:
-        OrderLine.objects.bulk_update(line_updates, list(_LINE_FIELDS), batch_size=500)
-    if line_creates:
-        OrderLine.objects.bulk_create(line_creates, batch_size=1000)
+    writer.update(OrderLine, _LINE_FIELDS, line_updates)
+    writer.insert(OrderLine, _NEW_LINE_FIELDS, line_creates)
 
-    affected = [order for order, _ in new_orders + changed]
+    affected = [row for row, _, _ in new_orders + changed]
     if affected:
-        order_finance_records_replace(orders=affected)
-        order_lines_post_stock(order_ids=[o.pk for o in affected])
+        finance_records_write(orders=affected, fresh_ids={row.pk for row, _, _ in new_orders}, writer=writer)
+        # Only orders whose goods have left can post stock; a new one only when a line has a product.
+        leaving = [
+            row.pk for row, data, _ in new_orders
+            if may_leave_stock(row) and any(listings[line.platform_sku][1] for line in data.lines)
+        ] + [row.pk for row, _, _ in changed if may_leave_stock(row)]
+        if leaving:
+            lines_post_stock(order_ids=leaving)
         sales_rollups_rebuild(start=min(touched_days), end=max(touched_days), shop_ids=[shop.pk])
     result.created = len(new_orders)
     result.updated = len(changed)
-    result.order_ids.extend(o.pk for o in affected)
+    result.order_ids.extend(row.pk for row in affected)
     return result
-
-
-def _lines_same(current: dict[str, OrderLine], data: OrderData, rate) -> bool:
-    if set(current) != {line.key for line in data.lines}:
-        return False
-    for line in data.lines:
-        stored = current[line.key]
-        if (
-            stored.platform_sku != line.platform_sku
-            or stored.title != line.title[:500]
-            or stored.quantity != line.quantity
-            or stored.unit_price != line.unit_price
-            or stored.line_total != line.line_total
-            or stored.line_total_base != quantize_money(line.line_total * rate)
-        ):
-            return False
-    return True

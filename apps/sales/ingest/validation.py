@@ -7,6 +7,8 @@ from apps.sales.models import Order
 
 from .types import OrderData
 
+# Order.Status.values builds a new list on every access: look statuses up in a set built once.
+_STATUSES = frozenset(Order.Status.values)
 _AMOUNTS = (
     "items_amount", "shipping_amount", "tax_amount", "discount_amount", "platform_fee", "refund_amount",
     "total_amount",
@@ -21,7 +23,7 @@ def order_data_problem(order: OrderData, *, known_currencies: set[str]) -> str |
         return "下单时间缺失或没有时区"
     if order.currency not in known_currencies:
         return f"未知币种 {order.currency!r}"
-    if order.status not in Order.Status.values:
+    if order.status not in _STATUSES:
         return f"未知订单状态 {order.status!r}"
     for name in _AMOUNTS:
         value = getattr(order, name)
@@ -41,7 +43,8 @@ def order_data_problem(order: OrderData, *, known_currencies: set[str]) -> str |
             return f"SKU {line.platform_sku} 的数量必须是正整数"
         if line.unit_price < 0 or line.line_total < 0:
             return f"SKU {line.platform_sku} 的金额不能为负数"
-        if line.key in keys:
-            return f"订单行重复：{line.key}"
-        keys.add(line.key)
+        key = line.key
+        if key in keys:
+            return f"订单行重复：{key}"
+        keys.add(key)
     return None

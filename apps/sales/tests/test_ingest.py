@@ -3,6 +3,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.db.models import Sum
 
 from apps.core.testing import count_queries
@@ -14,11 +15,21 @@ from apps.inventory.tests.factories import BundleComponentFactory, ProductFactor
 from apps.platforms.models import Listing
 from apps.platforms.tests.factories import ListingFactory, ShopFactory
 from apps.sales.ingest import CustomerData, LineData, OrderData, orders_upsert
+from apps.sales.ingest.fastwrite import CopyWriter, OrmWriter, row_writer
 from apps.sales.models import Customer, Order, OrderLine, SalesDaily
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2025, 7, 1)
 WHEN = dt.datetime(2025, 7, 1, 4, 0, tzinfo=dt.UTC)  # 12:00 in Asia/Shanghai
+
+
+@pytest.fixture(autouse=True, params=["copy", "orm"] if connection.vendor == "postgresql" else ["orm"])
+def writer(request, settings):
+    """Every test runs with each row writer the database has: COPY (PostgreSQL) and the ORM's bulk statements."""
+    settings.SALES_INGEST_WRITER = "auto" if request.param == "copy" else "orm"
+    expected = CopyWriter if request.param == "copy" else OrmWriter
+    assert isinstance(row_writer(), expected)
+    return request.param
 
 
 @pytest.fixture
@@ -176,3 +187,84 @@ def test_a_batch_costs_the_same_number_of_queries_for_1_and_30_orders(shop, prod
     one = count_queries(lambda: orders_upsert(shop=shop, orders=[make_order("x0", buyer="c0")]))
     many = [make_order(f"y{n}", buyer=f"d{n}") for n in range(30)]
     assert count_queries(lambda: orders_upsert(shop=shop, orders=many)) == one
+
+
+def test_a_changed_quantity_updates_the_line_and_the_rollup(shop, product):
+    orders_upsert(shop=shop, orders=[make_order(quantity=2)])
+    line_id = OrderLine.objects.get().pk
+    assert orders_upsert(shop=shop, orders=[make_order(quantity=3)]).updated == 1
+    line = OrderLine.objects.get()
+    assert (line.pk, line.quantity, line.line_total_base) == (line_id, 3, Decimal("525.00"))
+    assert SalesDaily.objects.get().units == 3
+
+
+def test_a_line_no_longer_sent_is_removed_unless_its_stock_left(shop, product):
+    def two_lines(status="paid", shipped_at=None, lines=("MUG", "NEW")):
+        order = make_order(status=status, shipped_at=shipped_at)
+        skus = {"MUG": "shop-MUG-01", "NEW": "NEW-THING"}
+        order.lines = [LineData(platform_sku=skus[key], quantity=1, unit_price=Decimal("25.00"),
+                                line_total=Decimal("25.00"), platform_line_id=key) for key in lines]
+        return order
+
+    orders_upsert(shop=shop, orders=[two_lines(status="shipped", shipped_at=WHEN)])
+    assert OrderLine.objects.get(platform_line_id="MUG").stock_posted_at is not None
+    orders_upsert(shop=shop, orders=[two_lines(status="shipped", shipped_at=WHEN, lines=("NEW",))])
+    orders_upsert(shop=shop, orders=[two_lines(status="delivered", shipped_at=WHEN, lines=())])
+    assert list(OrderLine.objects.values_list("platform_line_id", flat=True)) == ["MUG"]
+    assert StockMovement.objects.filter(movement_type="sale").count() == 1
+
+
+def test_a_guest_is_matched_by_email_to_the_buyer_who_has_it(shop, product):
+    orders_upsert(shop=shop, orders=[make_order("1", buyer="b-9", email="Ann@Example.com")])
+    orders_upsert(shop=shop, orders=[make_order("2", buyer="", email="ann@example.com ")])
+    customer = Customer.objects.get()
+    assert (customer.platform_buyer_id, customer.email) == ("b-9", "ann@example.com")
+    assert Order.objects.filter(customer=customer).count() == 2
+
+
+def test_an_updated_order_records_when_it_changed(shop, product):
+    orders_upsert(shop=shop, orders=[make_order()])
+    before = Order.objects.get().updated_at
+    orders_upsert(shop=shop, orders=[make_order(status="shipped", shipped_at=WHEN)])
+    assert Order.objects.get().updated_at > before
+
+
+def test_shipping_many_products_costs_the_same_queries_as_one(shop, product):
+    for n in range(3):
+        other = ProductFactory(sku=f"CUP-{n}", cost_price=Decimal("5.00"))
+        ListingFactory(shop=shop, platform_sku=f"shop-CUP-{n}", product=other)
+        if n:  # CUP-0 has no stock row yet: it is created with the others' locks
+            stock.stock_adjustment_create(product=other, warehouse=shop.default_warehouse, quantity_change=9,
+                                          reason="opening")
+
+    def shipped(pid, skus):
+        order = make_order(pid, status="shipped", shipped_at=WHEN, buyer=f"b-{pid}")
+        order.lines = [LineData(platform_sku=sku, quantity=1, unit_price=Decimal("25.00"), line_total=Decimal("25.00"),
+                                platform_line_id=f"{pid}-{sku}") for sku in skus]
+        order.items_amount = order.total_amount = Decimal("25.00") * len(skus)
+        return order
+
+    one = count_queries(lambda: orders_upsert(shop=shop, orders=[shipped("s1", ["shop-MUG-01"])]))
+    many = count_queries(lambda: orders_upsert(
+        shop=shop, orders=[shipped("s2", ["shop-MUG-01", "shop-CUP-0", "shop-CUP-1", "shop-CUP-2"])]
+    ))
+    assert many == one
+    # MUG-01 twice, CUP-1 and CUP-2; CUP-0's line waits for stock
+    assert StockMovement.objects.filter(movement_type="sale").count() == 4
+    assert InventoryItem.objects.filter(product__sku="CUP-0", on_hand=0).exists()
+
+
+def test_a_naive_time_is_read_in_the_default_time_zone_and_compares_equal_next_time(shop, product):
+    order = make_order(status="shipped", shipped_at=dt.datetime(2025, 7, 1, 12, 0))  # naive: Asia/Shanghai
+    orders_upsert(shop=shop, orders=[order])
+    assert Order.objects.get().shipped_at == WHEN
+    assert orders_upsert(shop=shop, orders=[order]).unchanged == 1
+
+
+def test_an_outbound_updates_the_stock_row_and_its_time(shop, product):
+    before = InventoryItem.objects.get(product=product).updated_at
+    orders_upsert(shop=shop, orders=[make_order(status="shipped", shipped_at=WHEN)])
+    item = InventoryItem.objects.get(product=product)
+    assert item.on_hand == 18 and item.available == 18
+    assert item.updated_at > before
+    assert InventoryItem.objects.filter(updated_at__gt=before, product=product).exists()

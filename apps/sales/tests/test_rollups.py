@@ -165,7 +165,9 @@ def mixed_orders(us_shop, de_shop, products):
         de_shop, at, [(p1, 1, Decimal("17.95"), Decimal("20.00")), (None, 2, Decimal("9.90"), None)],
         country="DE", rate=EUR_RATE, shipping=Decimal("4.99"),
     )
-    make_order(de_shop, at + dt.timedelta(days=1), [(p2, 4, Decimal("39.00"), Decimal("35.50"))], country="AT", rate=EUR_RATE)
+    make_order(
+        de_shop, at + dt.timedelta(days=1), [(p2, 4, Decimal("39.00"), Decimal("35.50"))], country="AT", rate=EUR_RATE
+    )
     make_order(us_shop, at, [(p1, 5, Decimal("19.99"), Decimal("20.00"))], status=Order.Status.PENDING)
     make_order(us_shop, at, [(p2, 5, Decimal("45.00"), Decimal("35.50"))], status=Order.Status.CANCELLED)
 
@@ -201,14 +203,20 @@ def test_pending_and_cancelled_orders_are_not_counted(us_shop, products):
 
 def test_refunds_are_summed_in_base_currency(us_shop, products):
     at = dt.datetime(2025, 3, 5, 4, 0, tzinfo=UTC)
-    make_order(us_shop, at, [(products[0], 1, Decimal("50.00"), None)], status="refunded", refund=Decimal("50.00"))
-    make_order(us_shop, at, [(products[0], 1, Decimal("40.00"), None)], status="partially_refunded", refund=Decimal("15.00"))
+    product = products[0]
+    make_order(us_shop, at, [(product, 1, Decimal("50.00"), None)], status="refunded", refund=Decimal("50.00"))
+    make_order(
+        us_shop, at, [(product, 1, Decimal("40.00"), None)], status="partially_refunded", refund=Decimal("15.00")
+    )
 
     sales_rollups_rebuild(start=START, end=END)
 
     row = SalesDaily.objects.get()
-    assert row.refunds_base == quantize_money(Decimal("50.00") * USD_RATE) + quantize_money(Decimal("15.00") * USD_RATE)
-    assert row.gross_sales_base == quantize_money(Decimal("50.00") * USD_RATE) + quantize_money(Decimal("40.00") * USD_RATE)
+    def base(amount: str) -> Decimal:
+        return quantize_money(Decimal(amount) * USD_RATE)
+
+    assert row.refunds_base == base("50.00") + base("15.00")
+    assert row.gross_sales_base == base("50.00") + base("40.00")
 
 
 def test_orders_in_two_currencies_are_summed_in_base_currency(us_shop, de_shop, products):

@@ -1,0 +1,172 @@
+"""How the ingest writes the rows it has decided on. On PostgreSQL: COPY, with ids taken from the
+table's sequence beforehand when the caller needs them; elsewhere the ORM's bulk statements. Only the
+writing differs; every decision (what is new, what changed) is the upsert's, made once for both.
+
+Rows are tuples of database-ready values in the order of the `fields` (attnames) passed. Fields a row
+does not name get what `bulk_create` would give them: the model's default, `now` for auto_now(_add).
+Every write runs on Django's connection, inside the caller's transaction; the database constraints
+(uniques, checks, foreign keys) check COPY rows exactly as they check INSERTs."""
+import time
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Lookup, Model
+from django.utils import timezone
+
+# The ORM writer is the reference; tests run the upsert with each writer. "auto" picks COPY on PostgreSQL.
+WRITER_SETTING = "SALES_INGEST_WRITER"  # "auto" | "orm"
+
+
+def _auto_now(field) -> bool:
+    return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+
+
+class OrmWriter:
+    """bulk_create / bulk_update: the portable writer (SQLite, and the reference on PostgreSQL)."""
+
+    batch_size = 500
+
+    def insert(self, model: type[Model], fields: Sequence[str], rows: list[tuple], *,
+               return_ids: bool = False) -> list[int] | None:
+        if not rows:
+            return [] if return_ids else None
+        objs = [model(**dict(zip(fields, row))) for row in rows]
+        model.objects.bulk_create(objs, batch_size=self.batch_size)
+        return [obj.pk for obj in objs] if return_ids else None
+
+    def update(self, model: type[Model], fields: Sequence[str], rows: list[tuple]) -> None:
+        """rows: (pk, *values in `fields` order); auto_now fields are set to now."""
+        if not rows:
+            return
+        now = timezone.now()
+        stamps = [f.attname for f in model._meta.concrete_fields if getattr(f, "auto_now", False)
+                  and f.attname not in fields]
+        objs = []
+        for pk, *values in rows:
+            obj = model(pk=pk, **dict(zip(fields, values)))
+            for name in stamps:
+                setattr(obj, name, now)
+            objs.append(obj)
+        model.objects.bulk_update(objs, [*fields, *stamps], batch_size=self.batch_size)
+
+
+class CopyWriter:
+    """PostgreSQL: COPY … FROM STDIN for inserts, one pipelined executemany for updates."""
+
+    def _log(self, sql: str, started: float) -> None:
+        # COPY bypasses Django's cursor wrapper: log it like a query so query counts stay honest.
+        if connection.queries_logged:
+            connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+
+    def _complete(self, model: type[Model], fields: Sequence[str], with_pk: bool):
+        """All concrete columns to write and, per row, the filler values for those not in `fields`."""
+        meta = model._meta
+        given = set(fields)
+        now = timezone.now()
+        columns = [meta.pk.column] if with_pk else []
+        columns += [meta.get_field(name).column for name in fields]
+        constant, per_row = [], []
+        for field in meta.concrete_fields:
+            if field.primary_key or field.attname in given or getattr(field, "generated", False):
+                continue
+            columns.append(field.column)
+            if _auto_now(field):
+                constant.append(now)
+            elif field.has_default() and callable(field.default):
+                constant.append(None)
+                per_row.append((len(constant) - 1, field.get_default))
+            else:
+                constant.append(field.get_default())
+        return columns, constant, per_row
+
+    def insert(self, model: type[Model], fields: Sequence[str], rows: list[tuple], *,
+               return_ids: bool = False) -> list[int] | None:
+        if not rows:
+            return [] if return_ids else None
+        quote = connection.ops.quote_name
+        table = model._meta.db_table
+        columns, filler, per_row = self._complete(model, fields, with_pk=return_ids)
+        sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+        started = time.monotonic()
+        ids = None
+        with connection.cursor() as cursor:
+            if return_ids:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [quote(table), model._meta.pk.column, len(rows)],
+                )
+                ids = [pk for (pk,) in cursor.fetchall()]
+                if ids[0] is None:
+                    raise ValueError(f"{table}.{model._meta.pk.column} has no sequence to take ids from")
+            raw = cursor.cursor  # the psycopg cursor behind Django's wrapper
+            with connection.wrap_database_errors, raw.copy(sql) as copy:
+                write = copy.write_row
+                if per_row:
+                    def fill():
+                        values = list(filler)
+                        for index, make in per_row:
+                            values[index] = make()
+                        return tuple(values)
+                else:
+                    tail = tuple(filler)
+                    fill = lambda: tail  # noqa: E731
+                if ids is None:
+                    for row in rows:
+                        write(row + fill())
+                else:
+                    for pk, row in zip(ids, rows):
+                        write((pk, *row, *fill()))
+        self._log(f"{sql} -- {len(rows)} rows", started)
+        return ids
+
+    def update(self, model: type[Model], fields: Sequence[str], rows: list[tuple]) -> None:
+        """rows: (pk, *values in `fields` order); auto_now fields are set to now."""
+        if not rows:
+            return
+        quote = connection.ops.quote_name
+        meta = model._meta
+        stamps = [f for f in meta.concrete_fields if getattr(f, "auto_now", False) and f.attname not in fields]
+        assignments = [f"{quote(meta.get_field(name).column)} = %s" for name in fields]
+        assignments += [f"{quote(f.column)} = %s" for f in stamps]
+        sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} WHERE {quote(meta.pk.column)} = %s"
+        now = (timezone.now(),) * len(stamps)
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, [(*values, *now, pk) for pk, *values in rows])
+
+
+class ValuesIn(Lookup):
+    """`lhs IN (values)` for a page's worth of plain values (ids, codes), used as
+    `.filter(ValuesIn(F("field"), values))`. On PostgreSQL the values travel as one array parameter
+    (`= ANY(%s::type[])`): the SQL text stays short and the ORM does no per-value work. Elsewhere: IN."""
+
+    lookup_name = "values_in"  # not registered on any field: used directly
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        return list(self.rhs)
+
+    def as_sql(self, compiler, connection):
+        if not self.rhs:
+            raise EmptyResultSet
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", (*lhs_params, *self.rhs)
+
+    def as_postgresql(self, compiler, connection):
+        if not self.rhs:
+            raise EmptyResultSet
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        field = self.lhs.output_field
+        db_type = field.rel_db_type(connection) if field.is_relation else field.db_type(connection)
+        return f"{lhs} = ANY(%s::{db_type}[])", (*lhs_params, self.rhs)
+
+
+def row_writer() -> OrmWriter | CopyWriter:
+    """The writer for the default connection: COPY on PostgreSQL unless the setting asks for the ORM."""
+    choice = getattr(settings, WRITER_SETTING, "auto")
+    if choice not in ("auto", "orm"):
+        raise ValueError(f"{WRITER_SETTING} must be 'auto' or 'orm', not {choice!r}")
+    if choice == "auto" and connection.vendor == "postgresql":
+        return CopyWriter()
+    return OrmWriter()

@@ -1,0 +1,103 @@
+"""The ingest's row writers write what bulk_create / bulk_update would, inside the caller's transaction."""
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+
+from apps.core.testing import count_queries
+from apps.platforms.tests.factories import ShopFactory
+from apps.sales.ingest.fastwrite import CopyWriter, OrmWriter, ValuesIn
+from apps.sales.models import Customer
+
+pytestmark = pytest.mark.django_db
+
+WRITERS = [OrmWriter, CopyWriter] if connection.vendor == "postgresql" else [OrmWriter]
+FIELDS = ("shop_id", "platform_buyer_id", "email", "name", "country")
+
+
+@pytest.fixture(params=WRITERS, ids=lambda cls: cls.__name__)
+def writer(request):
+    return request.param()
+
+
+def test_inserted_rows_get_their_ids_in_order_and_the_model_defaults(writer):
+    shop = ShopFactory()
+    rows = [(shop.pk, f"b-{n}", f"{n}@example.com", f"Buyer {n}", "US") for n in range(3)]
+
+    ids = writer.insert(Customer, FIELDS, rows, return_ids=True)
+
+    stored = {c.pk: c for c in Customer.objects.filter(pk__in=ids)}
+    assert [stored[pk].platform_buyer_id for pk in ids] == ["b-0", "b-1", "b-2"]
+    assert all(c.phone == "" and c.created_at is not None and c.updated_at is not None for c in stored.values())
+
+
+def test_rows_inserted_without_ids_are_stored(writer):
+    shop = ShopFactory()
+
+    assert writer.insert(Customer, FIELDS, [(shop.pk, "b-1", "", "", "")]) is None
+
+    assert Customer.objects.get().platform_buyer_id == "b-1"
+
+
+def test_an_update_writes_the_fields_and_the_time_of_the_change(writer):
+    shop = ShopFactory()
+    [pk] = writer.insert(Customer, FIELDS, [(shop.pk, "b-1", "a@example.com", "Ann", "US")], return_ids=True)
+    before = Customer.objects.get().updated_at
+
+    writer.update(Customer, ("name", "country"), [(pk, "Anna", "DE")])
+
+    customer = Customer.objects.get()
+    assert (customer.name, customer.country, customer.email) == ("Anna", "DE", "a@example.com")
+    assert customer.updated_at > before
+
+
+def test_the_database_constraints_still_guard_the_rows(writer):
+    shop = ShopFactory()
+    writer.insert(Customer, FIELDS, [(shop.pk, "b-1", "", "", "")])
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        writer.insert(Customer, FIELDS, [(shop.pk, "b-1", "", "", "")])  # same buyer id in the same shop
+    with pytest.raises(IntegrityError), transaction.atomic():
+        writer.insert(Customer, FIELDS, [(shop.pk, "", "", "", "")])  # neither a buyer id nor an e-mail
+
+    assert Customer.objects.count() == 1
+
+
+def test_a_write_rolls_back_with_the_callers_transaction(writer):
+    shop = ShopFactory()
+
+    with transaction.atomic():
+        writer.insert(Customer, FIELDS, [(shop.pk, "b-1", "", "", "")], return_ids=True)
+        transaction.set_rollback(True)
+
+    assert not Customer.objects.exists()
+
+
+def test_a_write_counts_as_queries_whatever_the_number_of_rows(writer):
+    shop = ShopFactory()
+    one = count_queries(lambda: writer.insert(Customer, FIELDS, [(shop.pk, "a", "", "", "")], return_ids=True))
+    many = count_queries(
+        lambda: writer.insert(Customer, FIELDS, [(shop.pk, f"b{n}", "", "", "") for n in range(50)], return_ids=True)
+    )
+    assert one == many >= 1
+
+
+def test_values_in_matches_the_given_values_and_nothing_for_none():
+    shop = ShopFactory()
+    Customer.objects.bulk_create([Customer(shop=shop, platform_buyer_id=f"b-{n}") for n in range(4)])
+    pks = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+
+    by_code = Customer.objects.filter(ValuesIn(F("platform_buyer_id"), ["b-1", "b-3", "zz"]))
+    by_id = Customer.objects.filter(ValuesIn(F("pk"), pks[:2]))
+
+    assert sorted(by_code.values_list("platform_buyer_id", flat=True)) == ["b-1", "b-3"]
+    assert sorted(by_id.values_list("pk", flat=True)) == pks[:2]
+    assert not Customer.objects.filter(ValuesIn(F("pk"), [])).exists()
+    assert Customer.objects.filter(ValuesIn(F("pk"), []) | ValuesIn(F("pk"), pks[:1])).count() == 1
+
+
+
+def test_text_with_tabs_newlines_and_backslashes_is_stored_as_given(writer):
+    shop = ShopFactory()
+    name = "Tab\there, new\nline, back\\slash, \\N and 中文"
+    [pk] = writer.insert(Customer, FIELDS, [(shop.pk, "b-1", "", name, "")], return_ids=True)
+    assert Customer.objects.get(pk=pk).name == name

@@ -36,6 +36,7 @@ _ORDER_FIELDS = (
     "paid_at", "shipped_at", "delivered_at", "cancelled_at", "platform_updated_at", "customer_id",
 )
 _ORDERED_AT = _ORDER_FIELDS.index("ordered_at")
+_CUSTOMER_ID = _ORDER_FIELDS.index("customer_id")
 _LINE_FIELDS = ("platform_sku", "title", "quantity", "unit_price", "line_total", "line_total_base")
 _NEW_LINE_FIELDS = ("order_id", "platform_line_id", "listing_id", "product_id", "unit_cost_base", *_LINE_FIELDS)
 _CUSTOMER_FIELDS = ("shop_id", "platform_buyer_id", "email", "name", "country")
@@ -65,19 +66,21 @@ def _customer_key(data: CustomerData | None) -> tuple[str, str] | None:
     return None
 
 
-def _resolve_customers(shop: Shop, orders: Sequence[OrderData], writer) -> dict[tuple[str, str], int]:
-    """Finds or creates each buyer once per shop: by platform buyer id, else by e-mail."""
+def _resolve_customers(shop: Shop, orders: Sequence[OrderData], writer,
+                       known: dict[tuple[str, str], int]) -> dict[tuple[str, str], int]:
+    """Finds or creates each buyer once per shop: by platform buyer id, else by e-mail. `known` are
+    buyers already found (the customers of the batch's stored orders): they are not looked up again."""
     wanted: dict[tuple[str, str], CustomerData] = {}
     for order in orders:
         key = _customer_key(order.customer)
-        if key is not None:
+        if key is not None and key not in known:
             wanted.setdefault(key, order.customer)
     if not wanted:
-        return {}
+        return dict(known)
     ids = [v for kind, v in wanted if kind == "id"]
     # Only buyers known by e-mail alone are matched by e-mail (a buyer id always wins).
     emails = [v for kind, v in wanted if kind == "email"]
-    found: dict[tuple[str, str], int] = {}
+    found: dict[tuple[str, str], int] = dict(known)
     by_email: dict[str, int] = {}
     # Two look-ups in one query, each on its own index (an OR of both would scan the shop's customers);
     # `exclude(platform_buyer_id="")` repeats the unique index's condition so that index can be used.
@@ -225,7 +228,6 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData]) -> UpsertResult:
         return result
 
     writer = row_writer()
-    customers = _resolve_customers(shop, [d for d, _ in priced], writer)
     listings = _resolve_listings(shop, [d for d, _ in priced])
     product_ids = {product_id for _, product_id in listings.values() if product_id}
     costs = {
@@ -234,12 +236,21 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData]) -> UpsertResult:
             "pk", "cost_price", "cost_currency_id"
         )
     } if product_ids else {}
-    existing = {
-        pid: (pk, values)
-        for pk, pid, *values in Order.objects.filter(
-            ValuesIn(F("platform_order_id"), [d.platform_order_id for d, _ in priced]), shop=shop
-        ).order_by().values_list("pk", "platform_order_id", *_ORDER_FIELDS)
-    }
+    existing: dict[str, tuple[int, list]] = {}
+    # The customers of stored orders, by the key they answer to: an unchanged order needs no look-up.
+    known_customers: dict[tuple[str, str], int] = {}
+    for pk, pid, customer_shop, buyer_id, email, *values in Order.objects.filter(
+        ValuesIn(F("platform_order_id"), [d.platform_order_id for d, _ in priced]), shop=shop
+    ).order_by().values_list(
+        "pk", "platform_order_id", "customer__shop_id", "customer__platform_buyer_id", "customer__email", *_ORDER_FIELDS
+    ):
+        existing[pid] = (pk, values)
+        if customer_shop == shop.pk:
+            if buyer_id:
+                known_customers[("id", buyer_id)] = values[_CUSTOMER_ID]
+            if email:
+                known_customers.setdefault(("email", email), values[_CUSTOMER_ID])
+    customers = _resolve_customers(shop, [d for d, _ in priced], writer, known_customers)
     # order id -> line key -> (line id, values in _LINE_FIELDS order, stock_posted_at)
     existing_lines: dict[int, dict[str, tuple]] = {}
     if existing:

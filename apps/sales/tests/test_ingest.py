@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
 
 from apps.core.testing import count_queries
 from apps.finance.models import FinancialRecord
@@ -268,3 +269,15 @@ def test_an_outbound_updates_the_stock_row_and_its_time(shop, product):
     assert item.on_hand == 18 and item.available == 18
     assert item.updated_at > before
     assert InventoryItem.objects.filter(updated_at__gt=before, product=product).exists()
+
+
+def test_an_unchanged_batch_finds_its_buyers_through_the_stored_orders(shop, product):
+    batch = [make_order("1"), make_order("2", buyer="b-2")]
+    orders_upsert(shop=shop, orders=batch)
+    with CaptureQueriesContext(connection) as ctx:
+        assert orders_upsert(shop=shop, orders=batch).unchanged == 2
+    assert not [q for q in ctx.captured_queries if 'FROM "customers"' in q["sql"]]
+
+    orders_upsert(shop=shop, orders=[make_order("3", buyer="b-2")])  # a new order of a known buyer
+    assert Customer.objects.count() == 2
+    assert Order.objects.get(platform_order_id="3").customer == Order.objects.get(platform_order_id="2").customer

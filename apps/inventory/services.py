@@ -29,11 +29,17 @@ MovementType = StockMovement.MovementType
 
 
 def _lock_items(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], InventoryItem]:
-    """Creates missing stock rows, then locks all of them in a stable (pk) order."""
+    """Creates missing stock rows, then locks all of them in a stable (pk) order: two queries
+    whatever the number of rows (a row created meanwhile by another transaction is left alone)."""
     wanted = sorted(set(pairs))
+    InventoryItem.objects.bulk_create(
+        [InventoryItem(product_id=p, warehouse_id=w) for p, w in wanted], ignore_conflicts=True
+    )
+    products_by_warehouse: dict[int, list[int]] = {}
     for product_id, warehouse_id in wanted:
-        InventoryItem.objects.get_or_create(product_id=product_id, warehouse_id=warehouse_id)
-    match = reduce(operator.or_, (Q(product_id=p, warehouse_id=w) for p, w in wanted))
+        products_by_warehouse.setdefault(warehouse_id, []).append(product_id)
+    # one condition per warehouse (a few), not per stock row (hundreds in an import chunk)
+    match = reduce(operator.or_, (Q(warehouse_id=w, product_id__in=ps) for w, ps in products_by_warehouse.items()))
     items = InventoryItem.objects.select_for_update().filter(match).order_by("pk")
     return {(item.product_id, item.warehouse_id): item for item in items}
 
@@ -405,22 +411,7 @@ def stock_outbound_bulk(*, requests: list[OutboundRequest], note: str = "订单�
             idempotency_key__in=[f"{r.idempotency_key}:{p}" for r in requests for p, _, _ in r.parts]
         ).values_list("idempotency_key", flat=True)
     )
-    # As `_lock_items` does, but with two queries whatever the number of stock rows: the missing rows
-    # are created together (one created meanwhile by another transaction is left alone), then every
-    # row is locked in primary-key order.
-    pairs = sorted({(p, w) for r in requests for p, w, _ in r.parts})
-    InventoryItem.objects.bulk_create(
-        [InventoryItem(product_id=p, warehouse_id=w) for p, w in pairs], ignore_conflicts=True
-    )
-    products_by_warehouse: dict[int, list[int]] = {}
-    for product_id, warehouse_id in pairs:
-        products_by_warehouse.setdefault(warehouse_id, []).append(product_id)
-    # one condition per warehouse (a few), not per stock row (hundreds in an import chunk)
-    match = reduce(operator.or_, (Q(warehouse_id=w, product_id__in=ps) for w, ps in products_by_warehouse.items()))
-    items = {
-        (item.product_id, item.warehouse_id): item
-        for item in InventoryItem.objects.select_for_update().filter(match).order_by("pk")
-    }
+    items = _lock_items((p, w) for r in requests for p, w, _ in r.parts)
     balance = {key: [item.on_hand, item.reserved] for key, item in items.items()}
     movements: list[StockMovement] = []
     posted = set()

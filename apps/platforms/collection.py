@@ -97,9 +97,7 @@ def _store_order_page(run: CollectionRun, shop: Shop, connector: DataCollector, 
             orders.append(connector.normalize_order(record))
         except CleaningError as exc:
             quarantined.append(QuarantinedRecord(run=run, shop=shop, kind=run.kind, reason=str(exc), payload=record,
-                                                 external_id=str(record.get("id") or record.get("order_sn")
-                                                                 or record.get("AmazonOrderId")
-                                                                 or record.get("orderId") or "")[:128]))
+                                                 external_id=_record_id(record)[:128]))
     result = orders_upsert(shop=shop, orders=orders)
     for data, reason in result.rejected:
         raw = next((r for r in records if _record_id(r) == data.platform_order_id), {"platform_order_id": data.platform_order_id})

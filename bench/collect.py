@@ -6,8 +6,9 @@ customers, listings, finance records, stock effects and rollups. Rate limiting i
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/erp_bench .venv/bin/python bench/collect.py --orders 100000
 
 Prints orders/s for the first pull and for a second pull of the same data (nothing changes), with
-the collector's own CPU time and the load average: on a shared machine, compare runs made under
-the same load. `--profile PREFIX` also writes a cProfile of each pull (slower; not the figure).
+the CPU time per order of each process (the collector, the sandbox server, the PostgreSQL backend
+when it runs on this machine) and the load average: on a shared machine, wall figures move with
+the load; CPU per order is the figure to compare. `--profile PREFIX` also writes a cProfile of each pull (slower; not the figure).
 Target (issue 4): >= 5,000 orders/s end to end on PostgreSQL.
 """
 import argparse
@@ -26,6 +27,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "erp.settings")
 os.environ.setdefault("DEBUG", "1")
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 TOKEN = "shpat_bench_token"
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process on this machine (Linux /proc), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def serve_shopify(orders: int, port_queue) -> None:
@@ -100,10 +110,15 @@ def main() -> None:
     shop.save()
     end = START + dt.timedelta(minutes=2 * args.orders, days=3)  # shipped orders move on up to a day later
 
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()" if connection.vendor == "postgresql" else "SELECT NULL")
+        backend_pid = cursor.fetchone()[0]
     for number, label in enumerate(("first pull (all new)", "second pull (same data)"), start=1):
         run = CollectionRun.objects.create(shop=shop, kind="orders", status="queued", window_start=START,
                                            window_end=end)
         profiler = cProfile.Profile() if args.profile else None
+        server_began = cpu_seconds(server.pid)
+        backend_began = cpu_seconds(backend_pid) if backend_pid else None
         cpu_began = time.process_time()
         began = time.perf_counter()
         if profiler:
@@ -113,12 +128,21 @@ def main() -> None:
             profiler.disable()
         elapsed = time.perf_counter() - began
         cpu = time.process_time() - cpu_began
+        server_cpu = cpu_seconds(server.pid)
+        backend_cpu = cpu_seconds(backend_pid) if backend_pid else None
         if profiler:
             profiler.dump_stats(f"{args.profile}-{number}.prof")
         assert run.status == "succeeded", run.error
+        per_order = 1e6 / max(run.records_seen, 1)
+        processes = [f"collector {cpu * per_order:.0f}"]
+        if server_began is not None and server_cpu is not None:
+            processes.append(f"sandbox {(server_cpu - server_began) * per_order:.0f}")
+        if backend_began is not None and backend_cpu is not None:
+            processes.append(f"database backend {(backend_cpu - backend_began) * per_order:.0f}")
         print(f"{label}: {run.records_seen} orders in {run.pages} pages, created {run.records_created}, "
-              f"updated {run.records_updated}, {elapsed:.1f} s -> {run.records_seen / elapsed:,.0f} orders/s "
-              f"(collector CPU {cpu:.1f} s; load average {os.getloadavg()[0]:.2f})")
+              f"updated {run.records_updated}, {elapsed:.1f} s -> {run.records_seen / elapsed:,.0f} orders/s\n"
+              f"    CPU us/order: {', '.join(processes)} (collector CPU {cpu:.1f} s; "
+              f"load average {os.getloadavg()[0]:.2f})")
     stored = Order.objects.filter(shop=shop).count()
     print(f"orders stored for the shop: {stored} (expected {args.orders})")
     server.terminate()

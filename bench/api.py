@@ -13,6 +13,7 @@ a filtered order list p95 < 50 ms; sales, customer and inventory analyses and pr
 """
 import argparse
 import asyncio
+import datetime as dt
 import os
 import secrets
 import statistics
@@ -37,8 +38,8 @@ def endpoints(period: str) -> list[tuple[str, str, float]]:
         ("dashboard/sales-trend", f"/api/v1/dashboard/sales-trend/?{period}&interval=day", FAST),
         ("dashboard/platform-distribution", f"/api/v1/dashboard/platform-distribution/?{period}", FAST),
         ("dashboard/recent-orders", "/api/v1/dashboard/recent-orders/", FAST),
-        ("orders page 1 (filtered)", "/api/v1/orders/?status=shipped&page=1", FAST),
-        ("orders page 1000 (filtered)", "/api/v1/orders/?status=shipped&page=1000", FAST),
+        ("orders page 1 (filtered)", "/api/v1/orders/?status=delivered&page=1", FAST),
+        ("orders page 1000 (filtered)", "/api/v1/orders/?status=delivered&page=1000", FAST),
         ("sales/summary by day", f"/api/v1/sales/summary/?{period}&group_by=day", SLOW),
         ("sales/summary by sku", f"/api/v1/sales/summary/?{period}&group_by=sku", SLOW),
         ("sales/summary by country", f"/api/v1/sales/summary/?{period}&group_by=country", SLOW),
@@ -49,6 +50,12 @@ def endpoints(period: str) -> list[tuple[str, str, float]]:
         ("inventory/replenishment", "/api/v1/inventory/replenishment/", SLOW),
         ("finance/profit by month", f"/api/v1/finance/profit/?{period}&group_by=month", SLOW),
     ]
+
+
+def settings_value(expression: str, env: dict) -> str:
+    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1]
 
 
 def bench_user_token(env: dict) -> str:
@@ -99,15 +106,18 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--requests", type=int, default=200, help="per endpoint")
     parser.add_argument("--port", type=int, default=8090)
-    parser.add_argument("--period", default="start=2025-01-01&end=2025-12-31")
+    last_day = dt.date.today() - dt.timedelta(days=1)
+    parser.add_argument("--period", default=f"start={last_day - dt.timedelta(days=29)}&end={last_day}",
+                        help="query string of the analyses' period (default: the last 30 days)")
     args = parser.parse_args()
 
     env = dict(os.environ)
-    env.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
     if "SHOP_CREDENTIALS_KEYS" not in env:
-        from cryptography.fernet import Fernet
-
-        env["SHOP_CREDENTIALS_KEYS"] = Fernet.generate_key().decode()
+        # The keys the data was seeded with (the README seeds with DEBUG=1: the development key).
+        env["SHOP_CREDENTIALS_KEYS"] = settings_value("','.join(settings.SHOP_CREDENTIALS_KEYS)",
+                                                      {**env, "DEBUG": env.get("DEBUG", "1"),
+                                                       "DJANGO_SETTINGS_MODULE": "erp.settings"})
+    env.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
     env.update({"DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_SSL_REDIRECT": "0",
                 "DJANGO_SETTINGS_MODULE": "erp.settings", "LOG_LEVEL": "WARNING"})
     if not env.get("DATABASE_URL", "").startswith("postgres"):

@@ -71,13 +71,13 @@ class FinancialRecord(TimeStampedModel):
     direction = models.CharField("方向", max_length=8, choices=Direction.choices)
     shop = models.ForeignKey(
         "platforms.Shop", verbose_name="店铺", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="financial_records",
+        related_name="financial_records", db_index=False,  # (shop, occurred_at) leads with it
     )
     order = models.ForeignKey(
         "sales.Order", verbose_name="订单", on_delete=models.CASCADE, null=True, blank=True,
         related_name="financial_records",
     )
-    currency = currency_field("币种")
+    currency = currency_field("币种", db_index=False)  # read only when a currency is deleted
     amount = money_field("金额")
     exchange_rate = rate_field("汇率")
     amount_base = money_field("本位币金额")

@@ -155,7 +155,10 @@ class StockMovement(models.Model):
         RETURN = "return", "退货入库"
         PLATFORM_SYNC = "platform_sync", "平台同步"
 
-    product = models.ForeignKey(Product, verbose_name="商品", on_delete=models.PROTECT, related_name="movements")
+    # (product, warehouse, occurred_at) leads with the product.
+    product = models.ForeignKey(
+        Product, verbose_name="商品", on_delete=models.PROTECT, related_name="movements", db_index=False
+    )
     warehouse = models.ForeignKey(Warehouse, verbose_name="仓库", on_delete=models.PROTECT, related_name="movements")
     movement_type = models.CharField("类型", max_length=20, choices=MovementType.choices)
     quantity = models.IntegerField("数量变动", help_text="入库为正，出库为负")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 BASE_DIR = Path(__file__).resolve().parents[3]
@@ -118,6 +119,27 @@ def test_database_url_selects_postgresql():
 
     assert database["ENGINE"] == "django.db.backends.postgresql"
     assert (database["HOST"], database["NAME"]) == ("db.example.com", "erp")
+
+
+def test_postgresql_connections_turn_jit_off_unless_asked():
+    url = "postgres://erp:pw@db.example.com:5432/erp"
+    database = settings_as_json(clean_env(DEBUG="1", DATABASE_URL=url), "DATABASES")["DATABASES"]["default"]
+    assert "-c jit=off" in database["OPTIONS"]["options"]
+
+    database = settings_as_json(clean_env(DEBUG="1", DATABASE_URL=url, POSTGRES_JIT="1"), "DATABASES")["DATABASES"]
+    assert "jit=off" not in database["default"].get("OPTIONS", {}).get("options", "")
+
+
+@pytest.mark.django_db
+def test_postgresql_session_really_runs_without_jit():
+    """On the test database itself (skipped on SQLite)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
 
 
 def test_debug_off_turns_on_https_only_cookies_redirect_and_hsts():

@@ -80,7 +80,7 @@ class ImportJobViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Re
     """Import jobs. A user sees the jobs of their shops and those bound to no shop (products,
     stock levels, listings across shops)."""
 
-    queryset = ImportJob.objects.select_related("shop", "created_by")
+    queryset = ImportJob.objects.select_related("shop", "created_by").defer("shop__credentials")
     serializer_class = ImportJobSerializer
     permission_classes = [ActionPermissions]
     parser_classes = [MultiPartParser, FormParser]

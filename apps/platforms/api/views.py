@@ -70,7 +70,7 @@ class ShopViewSet(ShopScopedMixin, ErpModelViewSet):
 
 
 class ListingViewSet(ShopScopedMixin, ErpModelViewSet):
-    queryset = Listing.objects.select_related("shop", "product")
+    queryset = Listing.objects.select_related("shop", "product").defer("shop__credentials")
     serializer_class = ListingSerializer
     filterset_class = ListingFilter
     search_fields = ["platform_sku", "title", "product__sku"]
@@ -85,13 +85,13 @@ class ListingViewSet(ShopScopedMixin, ErpModelViewSet):
         serializer = ListingMapSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         listing = services.listing_map(listing=listing, product=serializer.validated_data["product"], user=request.user)
-        return Response(ListingSerializer(Listing.objects.select_related("shop", "product").get(pk=listing.pk)).data)
+        return Response(ListingSerializer(Listing.objects.select_related("shop", "product").defer("shop__credentials").get(pk=listing.pk)).data)
 
 
 class CollectionRunViewSet(ShopScopedMixin, ErpReadOnlyViewSet):
     """Collection runs: status, progress, errors and duration."""
 
-    queryset = CollectionRun.objects.select_related("shop")
+    queryset = CollectionRun.objects.select_related("shop").defer("shop__credentials")
     serializer_class = CollectionRunSerializer
     filterset_class = CollectionRunFilter
     ordering_fields = ["created_at", "started_at", "finished_at"]

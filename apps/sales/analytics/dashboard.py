@@ -142,7 +142,7 @@ def dashboard_recent_orders(*, query: AnalysisQuery, limit: int) -> list[dict]:
     since, until = query.period.bounds()
     orders = (
         Order.objects.filter(query.scope.q(platform="shop__platform_id"), ordered_at__gte=since, ordered_at__lt=until)
-        .select_related("shop__platform")
+        .select_related("shop__platform").defer("shop__credentials")
         .order_by("-ordered_at", "-id")[:limit]
     )
     return [

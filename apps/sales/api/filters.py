@@ -16,9 +16,9 @@ class OrderFilter(django_filters.FilterSet):
     start = django_filters.DateFilter(method="filter_start", label="开始日期(业务时区，含)")
     end = django_filters.DateFilter(method="filter_end", label="结束日期(业务时区，含)")
     platform = django_filters.CharFilter(field_name="shop__platform__code")
-    country = django_filters.CharFilter(field_name="buyer_country", lookup_expr="iexact")
+    country = django_filters.CharFilter(method="filter_country", label="买家国家(ISO 两位代码)")
     sku = django_filters.CharFilter(method="filter_sku", label="平台 SKU 或主 SKU")
-    status = django_filters.MultipleChoiceFilter(choices=Order.Status.choices)
+    status = django_filters.MultipleChoiceFilter(choices=Order.Status.choices, distinct=False)  # one row per order anyway
 
     class Meta:
         model = Order
@@ -30,6 +30,10 @@ class OrderFilter(django_filters.FilterSet):
 
     def filter_end(self, queryset, name, value):
         return queryset.filter(ordered_at__lt=_business_midnight(value + dt.timedelta(days=1)))
+
+    def filter_country(self, queryset, name, value):
+        # Codes are stored upper-case (cleaning normalises them): an exact match keeps the index.
+        return queryset.filter(buyer_country=value.strip().upper())
 
     def filter_sku(self, queryset, name, value):
         lines = OrderLine.objects.filter(Q(platform_sku=value) | Q(product__sku=value))

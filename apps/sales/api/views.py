@@ -21,7 +21,7 @@ class OrderViewSet(ShopScopedMixin, ErpModelViewSet):
     """Orders with their lines. Writes go through the same upsert as collection (base amounts,
     books, stock and rollups follow)."""
 
-    queryset = Order.objects.select_related("shop__platform").prefetch_related(
+    queryset = Order.objects.select_related("shop__platform").defer("shop__credentials").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
     )
     serializer_class = OrderSerializer
@@ -61,7 +61,7 @@ class OrderViewSet(ShopScopedMixin, ErpModelViewSet):
 
 
 class CustomerViewSet(ShopScopedMixin, ErpModelViewSet):
-    queryset = Customer.objects.select_related("shop").annotate(
+    queryset = Customer.objects.select_related("shop").defer("shop__credentials").annotate(
         orders_count=Count("orders", filter=Q(orders__status__in=COUNTED_ORDER_STATUSES)),
         net_sales_base=Coalesce(
             Sum(F("orders__total_amount_base") - F("orders__refund_amount_base"),

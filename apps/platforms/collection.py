@@ -1,9 +1,13 @@
 """Collection runs: one shop, one kind, page by page, each page stored together with the
 checkpoint that follows it, so a run killed after page k resumes at page k+1 and stores every
-order exactly once."""
+order exactly once. Order pages are fetched and cleaned one page ahead, in a thread, while the
+previous page is stored."""
 import asyncio
 import datetime as dt
 import logging
+import queue
+import threading
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -12,10 +16,10 @@ from django.utils import timezone
 from apps.inventory.models import Warehouse
 from apps.inventory.services import stock_platform_sync
 from apps.platforms.connectors import connector_class
-from apps.platforms.connectors.base import DataCollector, ShopContext
+from apps.platforms.connectors.base import DataCollector, Page, ShopContext
 from apps.platforms.connectors.errors import AuthError, CleaningError, ConnectorError
 from apps.platforms.models import CollectionRun, Listing, QuarantinedRecord, Shop
-from apps.sales.ingest import orders_upsert
+from apps.sales.ingest import OrderData, orders_upsert
 
 logger = logging.getLogger("erp.collection")
 Status = CollectionRun.Status
@@ -88,24 +92,42 @@ def _fail(run: CollectionRun, message: str) -> None:
     )
 
 
-@transaction.atomic
-def _store_order_page(run: CollectionRun, shop: Shop, connector: DataCollector, records: list[dict],
-                      next_checkpoint: dict | None) -> None:
-    orders, quarantined = [], []
-    for record in records:
+@dataclass
+class CleanedPage:
+    """One page of orders as the platform sent them and as cleaning left them."""
+
+    records: list[dict]
+    orders: list[OrderData]
+    rejected: list[tuple[dict, str]]  # (raw record, reason) of records cleaning refused
+    next_checkpoint: dict | None
+
+
+def clean_order_page(connector: DataCollector, page: Page) -> CleanedPage:
+    orders, rejected = [], []
+    for record in page.records:
         try:
             orders.append(connector.normalize_order(record))
         except CleaningError as exc:
-            quarantined.append(QuarantinedRecord(run=run, shop=shop, kind=run.kind, reason=str(exc), payload=record,
-                                                 external_id=_record_id(record)[:128]))
-    result = orders_upsert(shop=shop, orders=orders)
+            rejected.append((record, str(exc)))
+    return CleanedPage(records=page.records, orders=orders, rejected=rejected, next_checkpoint=page.next_checkpoint)
+
+
+@transaction.atomic
+def _store_order_page(run: CollectionRun, shop: Shop, connector: DataCollector, page: CleanedPage) -> None:
+    quarantined = [
+        QuarantinedRecord(run=run, shop=shop, kind=run.kind, reason=reason, payload=record,
+                          external_id=_record_id(record)[:128])
+        for record, reason in page.rejected
+    ]
+    result = orders_upsert(shop=shop, orders=page.orders)
     for data, reason in result.rejected:
-        raw = next((r for r in records if _record_id(r) == data.platform_order_id), {"platform_order_id": data.platform_order_id})
+        raw = next((r for r in page.records if _record_id(r) == data.platform_order_id),
+                   {"platform_order_id": data.platform_order_id})
         quarantined.append(QuarantinedRecord(run=run, shop=shop, kind=run.kind, reason=reason, payload=raw,
                                              external_id=data.platform_order_id[:128]))
     QuarantinedRecord.objects.bulk_create(quarantined)
-    _progress(run, connector, seen=len(records), created=result.created, updated=result.updated,
-              quarantined=len(quarantined), checkpoint=next_checkpoint)
+    _progress(run, connector, seen=len(page.records), created=result.created, updated=result.updated,
+              quarantined=len(quarantined), checkpoint=page.next_checkpoint)
 
 
 def _record_id(record: dict) -> str:
@@ -125,10 +147,10 @@ def _progress(run, connector, *, seen=0, created=0, updated=0, quarantined=0, ch
     run.heartbeat_at = timezone.now()
     run.save(update_fields=["pages", "records_seen", "records_created", "records_updated", "records_quarantined",
                             "checkpoint", "heartbeat_at", "updated_at"])
-    if connector.updated_credentials:
+    credentials = connector.take_updated_credentials()
+    if credentials:
         # update() runs the field's get_prep_value, which encrypts: pass the dict, not ciphertext
-        Shop.objects.filter(pk=run.shop_id).update(credentials=connector.updated_credentials)
-        connector.updated_credentials = None
+        Shop.objects.filter(pk=run.shop_id).update(credentials=credentials)
 
 
 @transaction.atomic
@@ -224,24 +246,75 @@ def collection_run_execute(*, run_id: int) -> CollectionRun:
 def _keep_refreshed_credentials(shop_id: int, connector: DataCollector | None) -> None:
     """Tokens refreshed before a run (or a connection check) failed are saved all the same: some
     platforms (Shopee) rotate the refresh token, so the old one no longer works."""
-    if connector is not None and connector.updated_credentials:
-        Shop.objects.filter(pk=shop_id).update(credentials=connector.updated_credentials)
-        connector.updated_credentials = None
+    credentials = connector.take_updated_credentials() if connector is not None else None
+    if credentials:
+        Shop.objects.filter(pk=shop_id).update(credentials=credentials)
 
 
 def _collect_orders(run, shop, connector, since, until, checkpoint) -> None:
-    loop = asyncio.new_event_loop()
-    pages = connector.collect_orders(since, until, checkpoint)
-    try:
-        while True:
-            try:
-                page = loop.run_until_complete(pages.__anext__())
-            except StopAsyncIteration:
-                break
-            _store_order_page(run, shop, connector, page.records, page.next_checkpoint)
-    finally:
-        loop.run_until_complete(pages.aclose())
-        loop.close()
+    with OrderPagePrefetcher(connector, since, until, checkpoint) as pages:
+        while (page := pages.next_page()) is not None:
+            _store_order_page(run, shop, connector, page)
+
+
+class OrderPagePrefetcher:
+    """Fetches and cleans order pages in a thread of its own, one page ahead: page k+1 is on its
+    way while page k is stored, and no further, so a failure fetching k+1 surfaces only after page
+    k and its checkpoint are stored (the next run resumes at k+1). The thread touches no database;
+    leaving the block stops it after the request in flight, if any."""
+
+    def __init__(self, connector: DataCollector, since: dt.datetime, until: dt.datetime, checkpoint: dict | None):
+        self.connector = connector
+        self._pages = connector.collect_orders(since, until, checkpoint)
+        self._wanted = threading.Semaphore(0)  # one release per page the run asks for
+        self._stopping = False
+        self._results: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=f"collect-orders-{connector.shop.shop_id}",
+                                        daemon=True)
+
+    def __enter__(self) -> "OrderPagePrefetcher":
+        self._thread.start()
+        self._wanted.release()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stopping = True
+        self._wanted.release()
+        self._thread.join()
+
+    def next_page(self) -> CleanedPage | None:
+        """The next cleaned page (None after the last), and the one after it asked for. Raises
+        what fetching or cleaning raised, once the pages before it have been handed out."""
+        kind, value = self._results.get()
+        if kind == "error":
+            raise value
+        if kind == "done":
+            return None
+        self._wanted.release()
+        return value
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._fetch())
+        except BaseException as exc:  # handed to the run's thread, which raises it there
+            self._results.put(("error", exc))
+        else:
+            self._results.put(("done", None))
+
+    async def _fetch(self) -> None:
+        try:
+            while True:
+                # Blocking the event loop is fine: it runs nothing but this fetch.
+                self._wanted.acquire()
+                if self._stopping:
+                    return
+                try:
+                    page = await anext(self._pages)
+                except StopAsyncIteration:
+                    return
+                self._results.put(("page", clean_order_page(self.connector, page)))
+        finally:
+            await self._pages.aclose()
 
 
 def collection_runs_reap(*, stale_after: dt.timedelta | None = None) -> list[int]:

@@ -1,5 +1,6 @@
 """The seed's DataCollector interface. One module per platform implements it; see registry."""
 import datetime as dt
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -56,7 +57,26 @@ class DataCollector(ABC):
 
     def __init__(self, shop: ShopContext):
         self.shop = shop
-        self.updated_credentials: dict | None = None  # set when a token refresh produced new tokens
+        self._credentials_lock = threading.Lock()
+        self._updated_credentials: dict | None = None
+
+    # Pages are fetched in a thread while the run stores the previous page: a refresh there sets
+    # the new tokens while the run may be taking older ones, so the hand-over holds a lock.
+    @property
+    def updated_credentials(self) -> dict | None:
+        """Tokens a refresh produced that the shop has not stored yet."""
+        return self._updated_credentials
+
+    @updated_credentials.setter
+    def updated_credentials(self, value: dict | None) -> None:
+        with self._credentials_lock:
+            self._updated_credentials = value
+
+    def take_updated_credentials(self) -> dict | None:
+        """The tokens to store, if a refresh produced any since the last call; the run stores them."""
+        with self._credentials_lock:
+            value, self._updated_credentials = self._updated_credentials, None
+        return value
 
     @abstractmethod
     def collect_orders(self, since: dt.datetime, until: dt.datetime, checkpoint: dict | None = None

@@ -1,5 +1,7 @@
 """The Shopify connector against the local Shopify-contract server, over real HTTP."""
 import datetime as dt
+import threading
+import time
 
 import pytest
 
@@ -184,3 +186,58 @@ def test_test_connection_checks_the_credentials():
     with shopify(server_credentials={"access_token": "nope"}) as (shop, state):
         ok, message = collection.shop_test_connection(shop=shop)
         assert not ok and "HTTP 401" in message
+
+
+class _LaterPagesRefused(ShopifyHandler):
+    """Answers HTTP 500 to every page after the first while state.extra["refuse_later_pages"] is set."""
+
+    def route(self, method, path, query, body):
+        extra = self.sandbox.extra
+        if "page_info" in query and extra.get("refuse_later_pages"):
+            extra["refused"].set()
+            return 500, {"errors": "Internal error"}, {}
+        return super().route(method, path, query, body)
+
+
+def test_a_failure_fetching_page_k_plus_1_while_page_k_is_stored_leaves_checkpoint_k_and_resumes(monkeypatch):
+    with sandbox_shop(_LaterPagesRefused, "shopify", credentials=TOKEN, orders=600) as (shop, state):
+        state.extra.update(refuse_later_pages=True, refused=threading.Event())
+        real_store = collection._store_order_page
+        overlapped = []
+
+        def store_once_page_2_was_refused(*args, **kwargs):
+            if not overlapped:  # page 1: page 2 is fetched (and refused) while this page is stored
+                overlapped.append(state.extra["refused"].wait(timeout=10))
+            real_store(*args, **kwargs)
+
+        monkeypatch.setattr(collection, "_store_order_page", store_once_page_2_was_refused)
+        failed = run(shop, **window(START, END))
+        assert overlapped == [True]
+        assert failed.status == "failed" and "HTTP 500" in failed.error
+        assert failed.pages == 1 and failed.checkpoint["next_url"].endswith(_second_page_url())
+        assert Order.objects.count() == 250
+
+        state.extra["refuse_later_pages"] = False
+        resumed = run(shop)
+        assert resumed.status == "succeeded", resumed.error
+        assert (resumed.window_start, resumed.window_end) == (START, END)
+        assert (resumed.pages, resumed.records_seen, resumed.records_created) == (2, 350, 350)
+        assert Order.objects.count() == 600
+
+
+def test_pages_are_fetched_one_ahead_at_most_and_not_after_the_run_died(monkeypatch):
+    with shopify(orders=1000) as (shop, state):  # 4 pages
+
+        def dying_store(*args, **kwargs):
+            deadline = time.monotonic() + 10
+            while len(order_requests(state)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.2)  # time enough for a third request, were one made
+            raise KeyboardInterrupt("worker killed")
+
+        monkeypatch.setattr(collection, "_store_order_page", dying_store)
+        with pytest.raises(KeyboardInterrupt):
+            run(shop, **window(START, END))
+        time.sleep(0.2)
+        assert len(order_requests(state)) == 2
+        assert CollectionRun.objects.get().pages == 0 and not Order.objects.exists()

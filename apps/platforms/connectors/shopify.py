@@ -10,10 +10,12 @@ from apps.sales.models import Order
 from . import cleaning, register
 from .base import DataCollector, ListingRecord, Page, StockRecord
 from .errors import CleaningError
-from .http import PlatformClient
+from .http import PlatformClient, json_body
 
 API_VERSION = "2024-10"
 PAGE_SIZE = 250
+_ZERO = Decimal("0.00")
+_CENT = Decimal("0.01")
 _NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
 
 
@@ -60,7 +62,7 @@ class ShopifyCollector(DataCollector):
             while url:
                 response = await client.request("GET", url, params=params)
                 following = next_link(response.headers.get("Link"))
-                yield Page(records=response.json().get("orders", []),
+                yield Page(records=json_body(response).get("orders", []),
                            next_checkpoint={"next_url": following} if following else None)
                 url, params = following, None
 
@@ -73,7 +75,7 @@ class ShopifyCollector(DataCollector):
             (cleaning.money(t.get("amount"), "refund amount")
              for refund in record.get("refunds") or [] for t in refund.get("transactions") or []
              if t.get("kind", "refund") == "refund"),
-            Decimal("0.00"),
+            _ZERO,
         )
         shipping_set = (record.get("total_shipping_price_set") or {}).get("shop_money") or {}
         fulfillments = record.get("fulfillments") or []
@@ -99,7 +101,7 @@ class ShopifyCollector(DataCollector):
             shipping_amount=cleaning.money(shipping_set.get("amount"), "shipping", required=False),
             tax_amount=cleaning.money(record.get("total_tax"), "total_tax", required=False),
             discount_amount=cleaning.money(record.get("total_discounts"), "total_discounts", required=False),
-            platform_fee=(total * self.shop.fee_rate).quantize(Decimal("0.01")),
+            platform_fee=(total * self.shop.fee_rate).quantize(_CENT),
             refund_amount=min(refunded, total), total_amount=total,
             shipped_at=cleaning.timestamp(fulfillments[0].get("created_at"), "fulfilled_at", required=False)
             if fulfillments else None,
@@ -115,7 +117,7 @@ class ShopifyCollector(DataCollector):
         products, url, params = [], self._path("products"), {"limit": PAGE_SIZE}
         while url:
             response = await client.request("GET", url, params=params)
-            products.extend(response.json().get("products", []))
+            products.extend(json_body(response).get("products", []))
             url, params = next_link(response.headers.get("Link")), None
         return products
 
@@ -142,7 +144,7 @@ class ShopifyCollector(DataCollector):
                 chunk = ids[start:start + 50]
                 response = await client.request("GET", self._path("inventory_levels"),
                                                 params={"inventory_item_ids": ",".join(map(str, chunk))})
-                for level in response.json().get("inventory_levels", []):
+                for level in json_body(response).get("inventory_levels", []):
                     sku = sku_by_item.get(level.get("inventory_item_id"))
                     if sku and level.get("available") is not None:
                         records.append(StockRecord(platform_sku=sku, quantity=max(0, int(level["available"]))))
@@ -151,4 +153,4 @@ class ShopifyCollector(DataCollector):
     async def test_connection(self) -> str:
         async with self._client() as client:
             response = await client.request("GET", self._path("shop"))
-        return response.json().get("shop", {}).get("name", "Shopify")
+        return json_body(response).get("shop", {}).get("name", "Shopify")

@@ -6,10 +6,13 @@ import json
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+import orjson
 
 SKUS = [f"SB-{n:03d}" for n in range(1, 41)]
 COUNTRIES = ["US", "GB", "DE", "FR", "JP", "AU", "CA", "IT", "ES", "NL"]
@@ -45,6 +48,20 @@ class CanonicalOrder:
     refunded: Decimal = Decimal("0.00")
     shipped_at: dt.datetime | None = None
     malformed: bool = False
+
+    def __setattr__(self, name, value):
+        # Any change (book.change(), a test marking the order malformed) drops the JSON cached below.
+        object.__setattr__(self, name, value)
+        self.__dict__.pop("_json", None)
+
+    def json_bytes(self, key, render: Callable[["CanonicalOrder"], dict]) -> bytes:
+        """`render(self)` as JSON bytes, rendered once per `key` (a server and its options) until the
+        order changes: a server answers the same pages again and again. Lines count as unchanging."""
+        cache = self.__dict__.setdefault("_json", {})
+        body = cache.get(key)
+        if body is None:
+            body = cache[key] = orjson.dumps(render(self))
+        return body
 
     @property
     def items_total(self) -> Decimal:

@@ -36,3 +36,21 @@ def test_a_changed_or_added_order_moves_in_the_answer():
     assert rows == brute_force(book, START, None)
     assert rows[-1] is moved
     assert len(rows) == 23
+
+
+def test_an_order_is_rendered_once_until_it_changes():
+    book = OrderBook(seed=3)
+    order = book.add(1)[0]
+    renders = []
+
+    def render(o):
+        renders.append(o.state)
+        return {"state": o.state, "malformed": o.malformed}
+
+    assert order.json_bytes("x", render) == order.json_bytes("x", render) == b'{"state":"%s","malformed":false}' % (
+        order.state.encode())
+    book.change(order.number, state="refunded")
+    assert order.json_bytes("x", render) == b'{"state":"refunded","malformed":false}'
+    order.malformed = True
+    assert order.json_bytes("x", render) == b'{"state":"refunded","malformed":true}'
+    assert len(renders) == 3

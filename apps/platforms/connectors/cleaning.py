@@ -5,18 +5,34 @@ from decimal import Decimal, InvalidOperation
 from .errors import CleaningError
 
 
+_CENT = Decimal("0.01")
+# Amount strings already cleaned: prices, shipping, tax and zero amounts repeat from order to order,
+# and a Decimal is immutable, so each distinct string is parsed once. Bounded: cleared when full.
+_AMOUNTS: dict[str, Decimal] = {}
+_AMOUNTS_KEPT = 20_000
+
+
 def money(value, field: str, *, required: bool = True) -> Decimal:
+    if type(value) is str:
+        amount = _AMOUNTS.get(value)
+        if amount is not None:
+            return amount
     if value in (None, ""):
         if required:
             raise CleaningError(f"{field} 缺失")
         return Decimal("0.00")
     try:
         amount = Decimal(str(value).strip())
+        if not amount.is_finite():
+            raise CleaningError(f"{field} 不是有效金额：{value!r}")
+        amount = amount.quantize(_CENT)  # InvalidOperation when too large for cents
     except (InvalidOperation, ValueError) as exc:
         raise CleaningError(f"{field} 不是有效金额：{value!r}") from exc
-    if not amount.is_finite():
-        raise CleaningError(f"{field} 不是有效金额：{value!r}")
-    return amount.quantize(Decimal("0.01"))
+    if type(value) is str:
+        if len(_AMOUNTS) >= _AMOUNTS_KEPT:
+            _AMOUNTS.clear()
+        _AMOUNTS[value] = amount
+    return amount
 
 
 def timestamp(value, field: str, *, required: bool = True) -> dt.datetime | None:
@@ -28,7 +44,7 @@ def timestamp(value, field: str, *, required: bool = True) -> dt.datetime | None
     try:
         if isinstance(value, (int, float)):
             return dt.datetime.fromtimestamp(value, tz=dt.UTC)
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        parsed = dt.datetime.fromisoformat(value if type(value) is str else str(value))  # "Z" too (3.11+)
     except (ValueError, OverflowError, OSError) as exc:
         raise CleaningError(f"{field} 不是有效时间：{value!r}") from exc
     if parsed.tzinfo is None:

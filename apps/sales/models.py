@@ -36,6 +36,7 @@ class Customer(TimeStampedModel):
         indexes = [
             models.Index(fields=["shop", "email"], name="customer_shop_email_idx"),
             models.Index(fields=["country"], name="customer_country_idx"),
+            models.Index(fields=["created_at", "id"], name="customer_created_idx"),  # the list's order
         ]
 
     def __str__(self):

@@ -5,6 +5,7 @@ import django_filters
 from django.conf import settings
 from django.db.models import Q
 
+from apps.inventory.models import Product
 from apps.sales.models import Customer, Order, OrderLine
 
 
@@ -36,14 +37,20 @@ class OrderFilter(django_filters.FilterSet):
         return queryset.filter(buyer_country=value.strip().upper())
 
     def filter_sku(self, queryset, name, value):
-        lines = OrderLine.objects.filter(Q(platform_sku=value) | Q(product__sku=value))
+        # Two index conditions (platform SKU; the master product's id, looked up first so the planner
+        # sees a constant) rather than an OR across a join, which scans every line.
+        product_ids = list(Product.objects.filter(sku=value).values_list("pk", flat=True))
+        lines = OrderLine.objects.filter(Q(platform_sku=value) | Q(product_id__in=product_ids))
         return queryset.filter(pk__in=lines.values("order_id"))
 
 
 class CustomerFilter(django_filters.FilterSet):
     platform = django_filters.CharFilter(field_name="shop__platform__code")
-    country = django_filters.CharFilter(lookup_expr="iexact")
+    country = django_filters.CharFilter(method="filter_country", label="国家(ISO 两位代码)")
 
     class Meta:
         model = Customer
         fields = ["shop", "platform", "country"]
+
+    def filter_country(self, queryset, name, value):
+        return queryset.filter(country=value.strip().upper())  # stored upper-case; exact keeps the index

@@ -120,6 +120,11 @@ else:
         # then takes longer (≈0.5 s) than the query itself; short OLTP/reporting queries never win from it.
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Analyses group tens of thousands of rollup rows; the 4 MB default sends those sorts to disk.
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        work_mem = env.str("POSTGRES_WORK_MEM", default="32MB")
+        options["options"] = f"{options.get('options', '')} -c work_mem={work_mem}".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"

@@ -7,12 +7,12 @@ ship from its default warehouse: that is how demand is split per warehouse."""
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Count, F, IntegerField, Max, Q, Sum
+from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, Sum
 
 from apps.core.api.params import PageRequest, Period, Scope
 from apps.core.money import ZERO, quantize_money
 from apps.finance.selectors import RateTable
-from apps.inventory.models import InventoryItem, PurchaseOrder, PurchaseOrderLine
+from apps.inventory.models import InventoryItem, Product, PurchaseOrder, PurchaseOrderLine, Warehouse
 from apps.sales.analytics.metrics import daily_rows, decimal_text, money, money_output, money_sum, sku_rows
 
 TRAILING_DAYS = 30
@@ -144,8 +144,13 @@ def _days_of_cover(stock: dict[int, dict], demand: dict[int, dict], limit: int) 
 
 
 def _slow_movers(products: list[dict], scope: Scope, today: dt.date, days: int, limit: int) -> dict:
-    recent = sku_rows(_trailing(today, days), scope).order_by()
-    sold = set(recent.values_list("product_id", flat=True).distinct())
+    # Only products with stock can be slow movers: one probe each (product/date index) instead of
+    # reading every rollup row of the window for the set of products sold.
+    stocked = [row["product_id"] for row in products if row["total_on_hand"] > 0]
+    recent = sku_rows(_trailing(today, days), scope).filter(product_id=OuterRef("pk"))
+    sold = set(
+        Product.objects.filter(pk__in=stocked).filter(Exists(recent)).values_list("pk", flat=True)
+    ) if stocked else set()
     slow = sorted((row for row in products if row["total_on_hand"] > 0 and row["product_id"] not in sold),
                   key=lambda row: (-row["value"], row["product__sku"]))
     shown = slow[:limit]
@@ -208,16 +213,24 @@ def inventory_replenishment(
         row = row_for(item["product_id"], item["warehouse_id"], item, "warehouse__")
         row["available"], row["reorder_point"] = item["available"], item["reorder_point"]
     unattributed = 0
-    demand = _demand_rows(scope, today, warehouse_id).values(
-        "product_id", "shop__default_warehouse_id", "shop__default_warehouse__code", "shop__default_warehouse__name",
-        *product_fields,
-    ).annotate(total=Sum("units"))
-    for sale in demand:
-        if sale["shop__default_warehouse_id"] is None:
-            unattributed += sale["total"]
+    # Grouped by the two keys only (a narrow hash of ~60k rollup rows); names are looked up after.
+    demand = list(
+        _demand_rows(scope, today, warehouse_id).values_list("product_id", "shop__default_warehouse_id")
+        .annotate(total=Sum("units"))
+    )
+    missing = {(pid, wid) for pid, wid, _ in demand if wid is not None and (pid, wid) not in rows}
+    products = Product.objects.in_bulk({pid for pid, _ in missing})
+    warehouses = Warehouse.objects.in_bulk({wid for _, wid in missing})
+    for product_id, demand_warehouse_id, total in demand:
+        if demand_warehouse_id is None:
+            unattributed += total
             continue
-        row_for(sale["product_id"], sale["shop__default_warehouse_id"], sale, "shop__default_warehouse__")["units"] \
-            += sale["total"]
+        key = (product_id, demand_warehouse_id)
+        if key not in rows:
+            product, warehouse = products[product_id], warehouses[demand_warehouse_id]
+            source = {name: getattr(product, name.removeprefix("product__")) for name in product_fields}
+            row_for(product_id, demand_warehouse_id, {**source, "code": warehouse.code, "name": warehouse.name}, "")
+        rows[key]["units"] += total
     inbound = PurchaseOrderLine.objects.filter(purchase_order__status__in=OPEN_PO_STATUSES)
     if warehouse_id is not None:
         inbound = inbound.filter(purchase_order__warehouse_id=warehouse_id)

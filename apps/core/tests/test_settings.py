@@ -125,13 +125,14 @@ def test_postgresql_connections_turn_jit_off_unless_asked():
     url = "postgres://erp:pw@db.example.com:5432/erp"
     database = settings_as_json(clean_env(DEBUG="1", DATABASE_URL=url), "DATABASES")["DATABASES"]["default"]
     assert "-c jit=off" in database["OPTIONS"]["options"]
+    assert "-c work_mem=32MB" in database["OPTIONS"]["options"]
 
     database = settings_as_json(clean_env(DEBUG="1", DATABASE_URL=url, POSTGRES_JIT="1"), "DATABASES")["DATABASES"]
     assert "jit=off" not in database["default"].get("OPTIONS", {}).get("options", "")
 
 
 @pytest.mark.django_db
-def test_postgresql_session_really_runs_without_jit():
+def test_postgresql_session_really_runs_without_jit_and_with_analysis_work_mem():
     """On the test database itself (skipped on SQLite)."""
     from django.db import connection
 
@@ -140,6 +141,8 @@ def test_postgresql_session_really_runs_without_jit():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+        cursor.execute("SHOW work_mem")
+        assert cursor.fetchone()[0] == "32MB"
 
 
 def test_debug_off_turns_on_https_only_cookies_redirect_and_hsts():

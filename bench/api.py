@@ -3,10 +3,16 @@
 driven by concurrent clients; prints p50/p95/p99 latency and requests/s per endpoint.
 
     # once: a million orders (about 2.5 lines each) in PostgreSQL
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/erp_bench .venv/bin/python manage.py migrate
+    createdb -h 127.0.0.1 -U postgres erp_bench
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/erp_bench DEBUG=1 .venv/bin/python manage.py migrate
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/erp_bench DEBUG=1 .venv/bin/python manage.py seed_demo --orders 1000000
+    psql -h 127.0.0.1 -U postgres erp_bench -c 'VACUUM ANALYZE'   # what autovacuum does in time
     # then
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/erp_bench .venv/bin/python bench/api.py --workers 2 --concurrency 8
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/erp_bench .venv/bin/python bench/api.py --workers 2 --concurrency 2,4,8
+
+Each endpoint is driven alone by N concurrent clients (N in --concurrency); latency includes the
+time a request waits for a free worker, so with N clients on W workers it is about N/W times the
+service time. The analyses' period defaults to the last 30 days (--period to change it).
 
 Targets (issue 3, on this 2-core machine): dashboard endpoints and the first and the 1,000th page of
 a filtered order list p95 < 50 ms; sales, customer and inventory analyses and profit p95 < 200 ms.
@@ -103,7 +109,8 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", default="2,4,8",
+                        help="concurrent clients per endpoint; a comma-separated list runs each level in turn")
     parser.add_argument("--requests", type=int, default=200, help="per endpoint")
     parser.add_argument("--port", type=int, default=8090)
     last_day = dt.date.today() - dt.timedelta(days=1)
@@ -136,15 +143,18 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.3)
-        print(f"{'endpoint':<34}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>9}{'target':>9}  ok")
-        for label, path, target in endpoints(args.period):
-            latencies, rate, errors = asyncio.run(
-                drive(base, token, path, requests=args.requests, concurrency=args.concurrency)
-            )
-            p95 = percentile(latencies, 95)
-            verdict = "yes" if p95 < target and not errors else f"NO{' (errors: %d)' % errors if errors else ''}"
-            print(f"{label:<34}{percentile(latencies, 50):>9.1f}{p95:>9.1f}{percentile(latencies, 99):>9.1f}"
-                  f"{rate:>9.1f}{target:>9.0f}  {verdict}")
+        for concurrency in [int(level) for level in args.concurrency.split(",")]:
+            print(f"\n{concurrency} concurrent clients, {args.workers} server workers, {args.requests} requests per "
+                  f"endpoint (load average before: {os.getloadavg()[0]:.2f})")
+            print(f"{'endpoint':<34}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>9}{'target':>9}  ok")
+            for label, path, target in endpoints(args.period):
+                latencies, rate, errors = asyncio.run(
+                    drive(base, token, path, requests=args.requests, concurrency=concurrency)
+                )
+                p95 = percentile(latencies, 95)
+                verdict = "yes" if p95 < target and not errors else f"NO{' (errors: %d)' % errors if errors else ''}"
+                print(f"{label:<34}{percentile(latencies, 50):>9.1f}{p95:>9.1f}{percentile(latencies, 99):>9.1f}"
+                      f"{rate:>9.1f}{target:>9.0f}  {verdict}", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -284,6 +284,37 @@ def cleanup(shop) -> None:
     shop.delete()
 
 
+class CpuClock:
+    """CPU seconds of this process (user + sys) and of its PostgreSQL backend (read from
+    /proc/<backend pid>/stat when the server runs on this machine; None otherwise)."""
+
+    def __init__(self):
+        from django.db import connection
+
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.backend_pid = cursor.fetchone()[0]
+        self.ticks = os.sysconf("SC_CLK_TCK")
+
+    def _backend(self) -> float | None:
+        try:
+            fields = Path(f"/proc/{self.backend_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / self.ticks  # utime + stime
+
+    def read(self) -> tuple[float, float | None]:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime, self._backend()
+
+    @staticmethod
+    def spent(before, after) -> str:
+        own = after[0] - before[0]
+        backend = f"{after[1] - before[1]:.2f} s" if None not in (before[1], after[1]) else "n/a"
+        return f"CPU: process {own:.2f} s, PostgreSQL backend {backend}"
+
+
 def maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
@@ -299,6 +330,8 @@ def main() -> None:
     parser.add_argument("--what-if-bulk-lock", action="store_true",
                         help="measure with stock rows created and locked in bulk (a proposed change)")
     parser.add_argument("--breakdown", action="store_true", help="wall time per part of orders_upsert")
+    parser.add_argument("--no-read-ahead", action="store_true",
+                        help="read and write in one thread (the runner reads a chunk ahead by default)")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--no-migrate", action="store_true")
     args = parser.parse_args()
@@ -319,6 +352,10 @@ def main() -> None:
         from apps.platforms.imports.orders import OrdersImporter
 
         OrdersImporter.chunk_size = args.chunk
+    if args.no_read_ahead:
+        from apps.platforms.imports.orders import OrdersImporter
+
+        OrdersImporter.reads_ahead = False
     if args.breakdown:
         time_parts()
     if args.what_if_bulk_lock:
@@ -338,12 +375,15 @@ def main() -> None:
         base_shop = setup_shop(f"bench-ie-{stamp}")
         rss_before = maxrss_mb()
 
+        clock = CpuClock()
         profiler = cProfile.Profile() if args.profile else None
         if args.trace_memory:
             tracemalloc.start()
         if profiler:
             profiler.enable()
+        cpu_before = clock.read()
         job, elapsed = run_job(path, shop)
+        cpu_after = clock.read()
         if profiler:
             profiler.disable()
         traced_peak = tracemalloc.get_traced_memory()[1] / 1e6 if args.trace_memory else None
@@ -354,6 +394,7 @@ def main() -> None:
         ours = args.lines / elapsed
         print(f"ours: {job.total_rows:,} lines → {job.created_count:,} orders created in {elapsed:.2f} s "
               f"= {ours:,.0f} lines/s")
+        print(f"  {CpuClock.spent(cpu_before, cpu_after)}")
         print(f"peak RSS of the process: {rss_after:.0f} MB (before the import {rss_before:.0f} MB)"
               + (f"; tracemalloc peak of the import {traced_peak:.0f} MB" if traced_peak is not None else ""))
 
@@ -362,9 +403,12 @@ def main() -> None:
             for label, seconds in BREAKDOWN.items():
                 print(f"  {seconds:7.2f} s  {label}")
             BREAKDOWN.clear()
+        cpu_before = clock.read()
         again, again_elapsed = run_job(path, shop)
+        cpu_after = clock.read()
         print(f"ours, same file again: {again.unchanged_count:,} unchanged, {again.created_count + again.updated_count}"
               f" written, in {again_elapsed:.2f} s = {args.lines / again_elapsed:,.0f} lines/s")
+        print(f"  {CpuClock.spent(cpu_before, cpu_after)}")
 
         if profiler:
             profiler.dump_stats(args.profile_out)

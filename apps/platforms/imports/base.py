@@ -1,4 +1,5 @@
 """What every kind of import shares: the error list and the importer protocol the runner drives."""
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,12 +17,15 @@ class Errors:
         self.items: list[RowError] = []
         self.bad_rows: set[int] = set()
         self.total = 0
+        # The reading thread (row errors) and the writing one (rejections) may add at the same time.
+        self._lock = threading.Lock()
 
     def add(self, row: int, field: str, message: str) -> None:
-        self.total += 1
-        self.bad_rows.add(row)
-        if len(self.items) < MAX_STORED_ERRORS:
-            self.items.append(RowError(row=row, field=field, message=message))
+        with self._lock:
+            self.total += 1
+            self.bad_rows.add(row)
+            if len(self.items) < MAX_STORED_ERRORS:
+                self.items.append(RowError(row=row, field=field, message=message))
 
     def extend(self, errors: list[RowError]) -> None:
         for error in errors:
@@ -54,6 +58,10 @@ class Importer:
 
     columns: tuple[Column, ...] = ()
     requires_shop = False
+    # An importer whose `feed` and `take_chunk` never touch the database lets the runner read and
+    # check the next chunk in a thread while this one is stored: `take_chunk` takes a full chunk off
+    # (no database), `store_chunk` writes it; `flush` is then `store_chunk(take_chunk())`.
+    reads_ahead = False
 
     def __init__(self, *, job, errors: Errors, streaming: bool = True):
         self.job = job
@@ -76,6 +84,14 @@ class Importer:
         raise NotImplementedError
 
     def flush(self, *, write: bool, final: bool = False) -> None:
+        raise NotImplementedError
+
+    def take_chunk(self, *, final: bool):
+        """(reads_ahead importers) The chunk `ready()` announced, or everything left when `final`."""
+        raise NotImplementedError
+
+    def store_chunk(self, chunk, *, write: bool, final: bool) -> None:
+        """(reads_ahead importers) Stores a chunk `take_chunk` gave; with `write=False` only validates it."""
         raise NotImplementedError
 
     def label(self, key: str) -> str:

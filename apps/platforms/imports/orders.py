@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from apps.core.money import CENT, ZERO
 from apps.finance.models import Currency
 from apps.sales.ingest import LineData, OrderData, orders_upsert
+from apps.sales.ingest.effects import deferred_effects_apply
 
 from . import values
 from .base import Importer, RowsNotGrouped
@@ -54,6 +55,7 @@ class OrdersImporter(Importer):
     holding every order until the end."""
 
     requires_shop = True
+    reads_ahead = True
     chunk_size = ORDERS_PER_CHUNK
 
     def __init__(self, **kwargs):
@@ -62,6 +64,9 @@ class OrdersImporter(Importer):
         self.pending: dict[str, OrderDraft] = {}
         self.written: set[str] = set()
         self.last_key: str | None = None
+        # Stock and rollups of the written chunks: applied once, after the last chunk.
+        self.rollup_days: set = set()
+        self.leaving_order_ids: list[int] = []
 
     # Kind-specific --------------------------------------------------------------------------------
     def order_key(self, row: int, cells: dict[str, str]) -> str:
@@ -98,6 +103,11 @@ class OrdersImporter(Importer):
         return self.streaming and len(self.pending) > self.chunk_size
 
     def flush(self, *, write: bool, final: bool = False) -> None:
+        self.store_chunk(self.take_chunk(final=final), write=write, final=final)
+
+    def take_chunk(self, *, final: bool) -> list[tuple[OrderData, int]]:
+        """The finished orders read so far (all but the last one, which may continue, unless
+        `final`), with their first rows. Touches no database: it runs in the reading thread."""
         keep = None if final else self.last_key
         batch: list[tuple[OrderData, int]] = []
         for key, draft in self.pending.items():
@@ -109,14 +119,22 @@ class OrdersImporter(Importer):
         if self.streaming:
             self.written.update(key for key in self.pending if key != keep)
         self.pending = {keep: self.pending[keep]} if keep in self.pending else {}
+        return batch
+
+    def store_chunk(self, chunk: list[tuple[OrderData, int]], *, write: bool, final: bool) -> None:
         if write and not self.errors:
-            for start in range(0, len(batch), self.chunk_size):
-                self._upsert(batch[start:start + self.chunk_size])
+            for start in range(0, len(chunk), self.chunk_size):
+                self._upsert(chunk[start:start + self.chunk_size])
                 if self.errors:
                     break
+        if final and write and not self.errors:
+            deferred_effects_apply(shop_id=self.shop.pk, rollup_days=self.rollup_days,
+                                   leaving_order_ids=self.leaving_order_ids)
 
     def _upsert(self, batch: list[tuple[OrderData, int]]) -> None:
-        result = orders_upsert(shop=self.shop, orders=[data for data, _ in batch])
+        result = orders_upsert(shop=self.shop, orders=[data for data, _ in batch], defer_effects=True)
+        self.rollup_days |= result.rollup_days
+        self.leaving_order_ids.extend(result.leaving_order_ids)
         first_rows = {data.platform_order_id: row for data, row in batch}
         for data, reason in result.rejected:
             self.errors.add(first_rows[data.platform_order_id], self.rejection_field(reason), reason)

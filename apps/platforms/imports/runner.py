@@ -8,9 +8,14 @@
 - Re-importing a file changes nothing: every kind upserts by its natural key.
 - Progress (rows read) is written while the transaction is open through a second connection on
   PostgreSQL; elsewhere (SQLite allows one writer) with the outcome.
+- Order files are read and checked a chunk ahead in a thread (`Importer.reads_ahead`): while the
+  database stores one chunk, the next is parsed. The thread never touches the database; the
+  transaction, every query and every decision stay on the runner's thread.
 """
 import datetime as dt
 import logging
+import queue
+import threading
 import time
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
@@ -177,12 +182,15 @@ def _attempt(job: ImportJob, progress: Progress, *, streaming: bool):
             importer.start(table)
             try:
                 with transaction.atomic():
-                    for row, cells in table:
-                        importer.feed(row, cells)
-                        if importer.ready():
-                            importer.flush(write=not errors)
-                        progress.tick(table.rows_read)
-                    importer.flush(write=not errors, final=True)
+                    if importer.reads_ahead:
+                        _feed_reading_ahead(importer, table, errors, progress)
+                    else:
+                        for row, cells in table:
+                            importer.feed(row, cells)
+                            if importer.ready():
+                                importer.flush(write=not errors)
+                            progress.tick(table.rows_read)
+                        importer.flush(write=not errors, final=True)
                     if table.rows_read == 0:
                         errors.add(table.header_row, "", "文件中没有数据行。")
                     if errors or job.dry_run:
@@ -190,3 +198,48 @@ def _attempt(job: ImportJob, progress: Progress, *, streaming: bool):
             except FileUnreadable as exc:  # raised mid-file: the transaction is already rolled back
                 errors.add(exc.error.row, exc.error.field, exc.error.message)
             return errors, importer.counts, table.rows_read
+
+
+# Chunks read ahead and waiting to be written: two keep the database busy; memory stays a few chunks.
+_CHUNKS_AHEAD = 2
+
+
+def _feed_reading_ahead(importer: Importer, table, errors: Errors, progress: Progress) -> None:
+    """Rows are fed and chunks cut in a reading thread; this thread writes them in file order.
+    An exception of the reader (a file unreadable mid-way, rows not grouped) is raised here."""
+    chunks: queue.Queue = queue.Queue(maxsize=_CHUNKS_AHEAD)
+    stop = threading.Event()
+
+    def hand_over(item) -> bool:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for row, cells in table:
+                importer.feed(row, cells)
+                if importer.ready() and not hand_over(("chunk", importer.take_chunk(final=False))):
+                    return
+            hand_over(("last", importer.take_chunk(final=True)))
+        except BaseException as exc:  # handed to the writing thread, which raises it
+            hand_over(("raise", exc))
+
+    reader = threading.Thread(target=read, name=f"import-{importer.job.pk}-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, payload = chunks.get()
+            if kind == "raise":
+                raise payload
+            importer.store_chunk(payload, write=not errors, final=kind == "last")
+            progress.tick(table.rows_read)
+            if kind == "last":
+                return
+    finally:
+        stop.set()
+        reader.join()

@@ -147,3 +147,77 @@ def test_a_report_missing_a_required_column_is_rejected_on_the_header_row(shop):
     content = (DATA_DIR / REPORT).read_text().replace("item-price", "price-of-item").encode()
     job = import_file(KIND, content, shop=shop)
     assert job.errors == [{"row": 1, "field": "item-price", "message": "缺少必需的列“item-price”。"}]
+
+
+def _shipped_merchant_report(days=3, per_day=4) -> bytes:
+    """Merchant-fulfilled shipped orders of a mapped SKU (stock leaves) and of an unmapped one, over several days."""
+    rows = [
+        item(f"111-0000000-{day}{n:06d}", "BOTTLE-750" if n % 2 else "BRUSH-01", quantity=str(1 + n % 3),
+             channel="Merchant", day=f"2025-07-0{day}")
+        for day in range(1, days + 1) for n in range(per_day)
+    ]
+    return (HEADER + "".join(rows)).encode()
+
+
+def _outcome(shop):
+    """What an import leaves behind for the shop: rollups, stock movements and on-hand, books."""
+    from apps.finance.models import FinancialRecord
+    from apps.inventory.models import InventoryItem, StockMovement
+    from apps.sales.models import SkuSalesDaily
+
+    return (
+        sorted(SalesDaily.objects.filter(shop=shop).values_list(
+            "date", "buyer_country", "orders_count", "units", "gross_sales_base", "cogs_base")),
+        sorted(SkuSalesDaily.objects.filter(shop=shop).values_list("date", "product__sku", "orders_count", "units")),
+        sorted(StockMovement.objects.filter(movement_type="sale").values_list("reference", "quantity")),
+        list(InventoryItem.objects.values_list("product__sku", "on_hand")),
+        sorted(FinancialRecord.objects.filter(shop=shop).values_list("record_type", "amount_base")),
+    )
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3])
+@pytest.mark.parametrize("reads_ahead", [True, False])
+def test_a_report_written_in_many_chunks_leaves_what_one_chunk_leaves(shop, monkeypatch, chunk_size, reads_ahead):
+    from apps.inventory import services as stock
+    from apps.inventory.models import InventoryItem, Product, Warehouse
+    from apps.sales.services import sales_rollups_rebuild
+
+    shop.default_warehouse = Warehouse.objects.create(code="DE-1", name="仓", kind="own", country="DE")
+    shop.save()
+    stock.stock_adjustment_create(product=Product.objects.get(sku="BOTTLE-750"), warehouse=shop.default_warehouse,
+                                  quantity_change=100, reason="opening")
+    job = import_file(KIND, _shipped_merchant_report(), shop=shop)
+    assert job.status == ImportJob.Status.SUCCEEDED, job.errors
+    one_chunk = _outcome(shop)
+    assert len(one_chunk[0]) == 3 and len(one_chunk[2]) == 6 and InventoryItem.objects.get().on_hand == 100 - 3 * (2 + 1)
+
+    # The same file again into a fresh start, written a few orders at a time (and with or without reading ahead).
+    for model in ("sales.Order", "finance.FinancialRecord", "inventory.StockMovement", "platforms.Listing"):
+        from django.apps import apps as django_apps
+
+        django_apps.get_model(model).objects.all().delete()
+    InventoryItem.objects.update(on_hand=100)
+    sales_rollups_rebuild(start=dt.date(2025, 7, 1), end=dt.date(2025, 7, 3), shop_ids=[shop.pk])
+    assert not SalesDaily.objects.exists()
+    monkeypatch.setattr(OrdersImporter, "chunk_size", chunk_size)
+    monkeypatch.setattr(OrdersImporter, "reads_ahead", reads_ahead)
+    job = import_file(KIND, _shipped_merchant_report(), shop=shop)
+    assert (job.status, job.created_count) == (ImportJob.Status.SUCCEEDED, 12)
+    assert _outcome(shop) == one_chunk
+
+
+def test_an_error_in_the_reading_thread_fails_the_job_and_writes_nothing(shop, monkeypatch):
+    from apps.platforms.imports.amazon_orders import AmazonOrdersImporter
+
+    monkeypatch.setattr(OrdersImporter, "chunk_size", 1)
+    original = AmazonOrdersImporter.begin
+
+    def begin(self, row, cells, key):
+        if row == 8:  # after several chunks were written
+            raise RuntimeError("reader broke")
+        return original(self, row, cells, key)
+
+    monkeypatch.setattr(AmazonOrdersImporter, "begin", begin)
+    job = import_file(KIND, _shipped_merchant_report(), shop=shop)
+    assert job.status == ImportJob.Status.FAILED and "RuntimeError" in job.errors[0]["message"]
+    assert not Order.objects.exists() and not SalesDaily.objects.exists()

@@ -1,8 +1,10 @@
 """What follows from an order: its lines in the books and, once shipped, out of stock."""
+import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -11,12 +13,17 @@ from apps.finance.models import FinancialRecord
 from apps.inventory.models import BundleComponent
 from apps.inventory.services import OutboundRequest, stock_outbound_bulk
 from apps.sales.models import Order, OrderLine
-from apps.sales.services import COUNTED_ORDER_STATUSES
+from apps.sales.services import COUNTED_ORDER_STATUSES, sales_rollups_rebuild
 
 from .fastwrite import ValuesIn, row_writer
 
 RecordType = FinancialRecord.RecordType
 Direction = FinancialRecord.Direction
+
+# Ids per query where they travel as separate parameters (SQLite).
+_IDS_PER_QUERY = 2000
+# Days apart that are still rebuilt as one range: a range costs a few statements whatever its length.
+_ROLLUP_GAP_DAYS = 31
 
 # Statuses in which the goods have left the merchant's warehouse.
 SHIPPED_STATUSES = (Order.Status.SHIPPED, Order.Status.DELIVERED)
@@ -139,3 +146,27 @@ def _post(lines: list[_PendingLine]) -> int:
     if posted:
         OrderLine.objects.filter(ValuesIn(F("pk"), list(posted))).update(stock_posted_at=timezone.now())
     return len(posted)
+
+
+def deferred_effects_apply(*, shop_id: int, rollup_days: Iterable[dt.date], leaving_order_ids: list[int]) -> None:
+    """What `orders_upsert(defer_effects=True)` batches left to do, done once for all of them: stock
+    posted for the orders that may leave it (oldest first across every batch), rollups rebuilt."""
+    # PostgreSQL takes the ids as one array parameter; elsewhere they are query parameters, so a page at a time.
+    step = len(leaving_order_ids) if connection.vendor == "postgresql" else _IDS_PER_QUERY
+    for start in range(0, len(leaving_order_ids), step or 1):
+        lines_post_stock(order_ids=leaving_order_ids[start:start + step])
+    rollup_days_rebuild(shop_id=shop_id, days=rollup_days)
+
+
+def rollup_days_rebuild(*, shop_id: int, days: Iterable[dt.date]) -> None:
+    """Rebuilds one shop's rollups for the given business days, nearby days as one range."""
+    ordered = sorted(set(days))
+    if not ordered:
+        return
+    start = end = ordered[0]
+    for day in ordered[1:]:
+        if (day - end).days > _ROLLUP_GAP_DAYS:
+            sales_rollups_rebuild(start=start, end=end, shop_ids=[shop_id])
+            start = day
+        end = day
+    sales_rollups_rebuild(start=start, end=end, shop_ids=[shop_id])

@@ -63,6 +63,10 @@ class UpsertResult:
     unchanged: int = 0
     rejected: list[tuple[OrderData, str]] = field(default_factory=list)
     order_ids: list[int] = field(default_factory=list)
+    # What follows from the batch, done already unless the caller deferred it (`defer_effects`):
+    # business days whose rollups changed, and orders whose lines may take goods out of stock.
+    rollup_days: set[dt.date] = field(default_factory=set)
+    leaving_order_ids: list[int] = field(default_factory=list)
 
     def merge(self, other: "UpsertResult") -> None:
         self.created += other.created
@@ -70,3 +74,5 @@ class UpsertResult:
         self.unchanged += other.unchanged
         self.rejected.extend(other.rejected)
         self.order_ids.extend(other.order_ids)
+        self.rollup_days |= other.rollup_days
+        self.leaving_order_ids.extend(other.leaving_order_ids)

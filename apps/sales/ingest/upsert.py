@@ -196,9 +196,13 @@ def _lines_same(current: dict[str, tuple], wanted: list[tuple[str, tuple]]) -> b
 
 
 @transaction.atomic
-def orders_upsert(*, shop: Shop, orders: Sequence[OrderData]) -> UpsertResult:
+def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: bool = False) -> UpsertResult:
     """Stores a batch of one shop's orders exactly once: new ones are created, changed ones updated
-    (with their lines, finance records and rollups), identical ones left alone."""
+    (with their lines, finance records, stock effects and rollups), identical ones left alone.
+
+    With `defer_effects` stock is not posted nor rollups rebuilt: the caller (a file import writing
+    many batches in one transaction) applies `result.rollup_days` and `result.leaving_order_ids` of
+    all its batches once, with `deferred_effects_apply`, before the transaction ends."""
     result = UpsertResult()
     known_currencies = set(Currency.objects.values_list("code", flat=True))
     latest: dict[str, OrderData] = {}
@@ -333,9 +337,13 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData]) -> UpsertResult:
             row.pk for row, data, _ in new_orders
             if may_leave_stock(row) and any(listings[line.platform_sku][1] for line in data.lines)
         ] + [row.pk for row, _, _ in changed if may_leave_stock(row)]
-        if leaving:
-            lines_post_stock(order_ids=leaving)
-        sales_rollups_rebuild(start=min(touched_days), end=max(touched_days), shop_ids=[shop.pk])
+        if defer_effects:
+            result.leaving_order_ids = leaving
+        else:
+            if leaving:
+                lines_post_stock(order_ids=leaving)
+            sales_rollups_rebuild(start=min(touched_days), end=max(touched_days), shop_ids=[shop.pk])
+        result.rollup_days = touched_days
     result.created = len(new_orders)
     result.updated = len(changed)
     result.order_ids.extend(row.pk for row in affected)

@@ -281,3 +281,26 @@ def test_an_unchanged_batch_finds_its_buyers_through_the_stored_orders(shop, pro
     orders_upsert(shop=shop, orders=[make_order("3", buyer="b-2")])  # a new order of a known buyer
     assert Customer.objects.count() == 2
     assert Order.objects.get(platform_order_id="3").customer == Order.objects.get(platform_order_id="2").customer
+
+
+def test_deferred_effects_wait_for_the_caller_and_then_match_the_immediate_ones(shop, product):
+    from apps.sales.ingest.effects import deferred_effects_apply
+
+    first = orders_upsert(shop=shop, orders=[make_order("d1", status="shipped", shipped_at=WHEN)], defer_effects=True)
+    second = orders_upsert(shop=shop, orders=[make_order("d2", status="shipped", shipped_at=WHEN, buyer="b-2")],
+                           defer_effects=True)
+    assert not StockMovement.objects.filter(movement_type="sale").exists() and not SalesDaily.objects.exists()
+    first.merge(second)
+    assert first.rollup_days == {DAY} and len(first.leaving_order_ids) == 2
+    deferred_effects_apply(shop_id=shop.pk, rollup_days=first.rollup_days, leaving_order_ids=first.leaving_order_ids)
+    deferred = (InventoryItem.objects.get(product=product).on_hand,
+                list(SalesDaily.objects.values_list("orders_count", "units", "gross_sales_base")))
+
+    Order.objects.all().delete()
+    StockMovement.objects.filter(movement_type="sale").delete()
+    InventoryItem.objects.filter(product=product).update(on_hand=20)
+    orders_upsert(shop=shop, orders=[make_order("d1", status="shipped", shipped_at=WHEN),
+                                     make_order("d2", status="shipped", shipped_at=WHEN, buyer="b-2")])
+    assert deferred == (16, [(2, 4, Decimal("700.00"))]) == (
+        InventoryItem.objects.get(product=product).on_hand,
+        list(SalesDaily.objects.values_list("orders_count", "units", "gross_sales_base")))

@@ -6,6 +6,7 @@ elsewhere). The decisions below are made once, whichever writer writes them."""
 import datetime as dt
 import operator
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.core.exceptions import MissingExchangeRate
-from apps.core.money import quantize_money
+from apps.core.money import CENT, quantize_money
 from apps.finance.models import Currency
 from apps.finance.selectors import RateTable
 from apps.inventory.models import Product
@@ -177,9 +178,10 @@ def _order_row(shop: Shop, data: OrderData, *, rate, customer_id) -> _OrderRow:
 
 def _line_values(data: OrderData, rate) -> list[tuple[str, tuple]]:
     """(key, values in _LINE_FIELDS order) of each line the batch gives for the order."""
+    # quantize_money's rule (cents, half up) without its Decimal() copy: a hundred thousand lines a file.
     return [
         (line.key, (line.platform_sku[:128], line.title[:500], line.quantity, line.unit_price, line.line_total,
-                    quantize_money(line.line_total * rate)))
+                    (line.line_total * rate).quantize(CENT, rounding=ROUND_HALF_UP)))
         for line in data.lines
     ]
 

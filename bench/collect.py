@@ -38,13 +38,18 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def serve_shopify(orders: int, port_queue) -> None:
-    """Runs in a child process so the server does not share the collector's GIL."""
+def serve_shopify(orders: int, prerender: bool, port_queue) -> None:
+    """Runs in a child process so the server does not share the collector's GIL. With `prerender`,
+    every order's JSON is rendered before the clock starts: the sandbox stands in for Shopify,
+    whose rendering does not run on our machine."""
     from apps.platforms.sandbox.core import OrderBook, SandboxState, serve
-    from apps.platforms.sandbox.shopify import ShopifyHandler
+    from apps.platforms.sandbox.shopify import ShopifyHandler, order_json
 
     book = OrderBook(seed=11, currency="USD", start=START)
     book.add(orders, spacing=dt.timedelta(minutes=2))
+    if prerender:
+        for order in book.orders:
+            order_json(order, book.seed)
     server, url = serve(ShopifyHandler, SandboxState(book=book, credentials={"access_token": TOKEN}))
     port_queue.put(url)
     while True:
@@ -57,6 +62,9 @@ def main() -> None:
     parser.add_argument("--profile", metavar="PREFIX",
                         help="also write a cProfile of each pull of the collector to PREFIX-1.prof, PREFIX-2.prof "
                              "(profiling slows the pull: its figure is not the benchmark's)")
+    parser.add_argument("--render-in-pull", action="store_true",
+                        help="let the sandbox render each order's JSON during the first pull (by default it is "
+                             "rendered before the clock starts, as Shopify's servers would have it ready)")
     args = parser.parse_args()
 
     import django
@@ -73,11 +81,13 @@ def main() -> None:
     from apps.sales.models import Customer, Order, OrderLine, SalesDaily, SkuSalesDaily
 
     engine = settings.DATABASES["default"]["ENGINE"]
-    print(f"database: {engine.rsplit('.', 1)[-1]} {settings.DATABASES['default'].get('NAME')}")
+    print(f"database: {engine.rsplit('.', 1)[-1]} {settings.DATABASES['default'].get('NAME')}; sandbox orders "
+          + ("rendered during the first pull" if args.render_in_pull else "rendered before the clock starts"))
     call_command("migrate", verbosity=0)
 
     queue = multiprocessing.Queue()
-    server = multiprocessing.Process(target=serve_shopify, args=(args.orders, queue), daemon=True)
+    server = multiprocessing.Process(target=serve_shopify, args=(args.orders, not args.render_in_pull, queue),
+                                     daemon=True)
     server.start()
     base_url = queue.get(timeout=600)
 

@@ -52,6 +52,11 @@ def render_order(order: CanonicalOrder, shop_seed: int) -> dict:
     }
 
 
+def order_json(order: CanonicalOrder, shop_seed: int) -> bytes:
+    """The order as the server sends it, rendered once until the order changes."""
+    return order.json_bytes(("shopify", shop_seed), lambda o: render_order(o, shop_seed))
+
+
 def _encode(payload: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
@@ -122,6 +127,5 @@ class ShopifyHandler(ContractHandler):
             token = _encode({"filters": filters, "offset": offset + limit})
             host = self.headers.get("Host")
             headers["Link"] = f'<http://{host}{API_PREFIX}/orders.json?limit={limit}&page_info={token}>; rel="next"'
-        seed = state.book.seed
-        orders = b",".join(o.json_bytes(("shopify", seed), lambda order: render_order(order, seed)) for o in page)
+        orders = b",".join(order_json(o, state.book.seed) for o in page)
         return 200, b'{"orders":[' + orders + b"]}", headers

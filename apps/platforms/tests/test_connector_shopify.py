@@ -241,3 +241,15 @@ def test_pages_are_fetched_one_ahead_at_most_and_not_after_the_run_died(monkeypa
         time.sleep(0.2)
         assert len(order_requests(state)) == 2
         assert CollectionRun.objects.get().pages == 0 and not Order.objects.exists()
+
+
+class _HtmlInsteadOfJson(ShopifyHandler):
+    def route(self, method, path, query, body):
+        return 200, b"<html>maintenance</html>", {}
+
+
+def test_a_page_that_is_not_json_fails_the_run_with_the_reason():
+    with sandbox_shop(_HtmlInsteadOfJson, "shopify", credentials=TOKEN, orders=5) as (shop, state):
+        result = run(shop, **window(START, END))
+        assert result.status == "failed" and "不是有效 JSON" in result.error and "maintenance" in result.error
+        assert not Order.objects.exists()

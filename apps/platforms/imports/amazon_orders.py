@@ -70,6 +70,9 @@ PENDING, CANCELLED = Status.PENDING, Status.CANCELLED
 MERCHANT, PLATFORM = Channel.MERCHANT, Channel.PLATFORM
 _AFN = frozenset({"amazon", "afn"})
 _CANCELLED_ITEM = frozenset({"cancelled", "canceled"})
+# Money columns of a row, read by `more` (promotions may be negative).
+_AMOUNTS = ("item_price", "shipping_price", "gift_wrap_price", "item_tax", "shipping_tax", "gift_wrap_tax")
+_PROMOTIONS = ("item_promotion_discount", "ship_promotion_discount")
 
 
 @dataclass
@@ -148,15 +151,18 @@ class AmazonOrdersImporter(OrdersImporter):
         quantity_text = self.require(row, cells, "quantity")
         quantity = int(quantity_text) if quantity_text.isdigit() else (
             self.parse(row, cells, "quantity", values.integer, default=0, minimum=0) if quantity_text else 0)
-        amount = self.amount
-        price = amount(draft, row, cells, "item_price")
-        shipping = amount(draft, row, cells, "shipping_price")
-        gift_wrap = amount(draft, row, cells, "gift_wrap_price")
-        tax = (amount(draft, row, cells, "item_tax") + amount(draft, row, cells, "shipping_tax")
-               + amount(draft, row, cells, "gift_wrap_tax"))
+        get = cells.get
+        try:  # every amount text seen before (the common case): no call per cell
+            known, signed = self.amounts, self.signed_amounts
+            price, shipping, gift_wrap, item_tax, shipping_tax, gift_wrap_tax = [known[get(k)] for k in _AMOUNTS]
+            item_promotion, ship_promotion = [signed[get(k)] for k in _PROMOTIONS]
+        except KeyError:
+            price, shipping, gift_wrap, item_tax, shipping_tax, gift_wrap_tax = [
+                self.amount(draft, row, cells, k) for k in _AMOUNTS]
+            item_promotion, ship_promotion = [self.amount(draft, row, cells, k, signed=True) for k in _PROMOTIONS]
+        tax = item_tax + shipping_tax + gift_wrap_tax
         # Some report versions write promotions as negative amounts, others as positive ones.
-        discount = (abs(amount(draft, row, cells, "item_promotion_discount", signed=True))
-                    + abs(amount(draft, row, cells, "ship_promotion_discount", signed=True)))
+        discount = abs(item_promotion) + abs(ship_promotion)
         if self.errors.total != errors_before:
             draft.bad = True
             return

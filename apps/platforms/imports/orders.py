@@ -7,9 +7,14 @@ from apps.core.money import CENT, ZERO
 from apps.finance.models import Currency
 from apps.sales.ingest import LineData, OrderData, orders_upsert
 from apps.sales.ingest.effects import deferred_effects_apply
+from apps.sales.ingest.fastwrite import deferred_checks_run
 
 from . import values
 from .base import Importer, RowsNotGrouped
+
+# Money texts parsed and kept per file before the cache starts afresh: prices repeat (a catalogue's
+# prices times a few quantities), so a report of 100,000 lines has a few thousand distinct amounts.
+AMOUNTS_CACHED = 50_000
 
 # Orders per orders_upsert call. Each call has a fixed cost (listings, stock rows, rollups of its
 # days); measured on PostgreSQL (bench/import.py --chunk), 2,000 was the fastest of 500–5,000,
@@ -25,7 +30,9 @@ class LineDraft:
     line_total: Decimal
 
     def to_line(self) -> LineData:
-        unit_price = (self.line_total / self.quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+        # Most lines are of one unit: the same rounding without a Decimal division.
+        total, quantity = self.line_total, self.quantity
+        unit_price = (total if quantity == 1 else total / quantity).quantize(CENT, rounding=ROUND_HALF_UP)
         return LineData(platform_sku=self.platform_sku, title=self.title, quantity=self.quantity,
                         unit_price=unit_price, line_total=self.line_total)
 
@@ -67,6 +74,9 @@ class OrdersImporter(Importer):
         # Stock and rollups of the written chunks: applied once, after the last chunk.
         self.rollup_days: set = set()
         self.leaving_order_ids: list[int] = []
+        # Money text -> its value (valid ones only; "" is 0), unsigned and signed: see `amount`.
+        self.amounts: dict[str | None, Decimal] = {"": ZERO, None: ZERO}
+        self.signed_amounts: dict[str | None, Decimal] = {"": ZERO, None: ZERO}
 
     # Kind-specific --------------------------------------------------------------------------------
     def order_key(self, row: int, cells: dict[str, str]) -> str:
@@ -127,6 +137,9 @@ class OrdersImporter(Importer):
                 self._upsert(chunk[start:start + self.chunk_size])
                 if self.errors:
                     break
+            # This chunk's foreign-key checks now, while the reading thread parses the next one
+            # (deferred, they would all run at the commit, after the last chunk).
+            deferred_checks_run()
         if final and write and not self.errors:
             deferred_effects_apply(shop_id=self.shop.pk, rollup_days=self.rollup_days,
                                    leaving_order_ids=self.leaving_order_ids)
@@ -152,15 +165,25 @@ class OrdersImporter(Importer):
         text = cells.get(key)
         if not text:
             return ZERO
+        known = self.signed_amounts if signed else self.amounts
+        value = known.get(text)
+        if value is not None:
+            return value  # each distinct text is parsed once
         try:
             value = Decimal(text)
         except InvalidOperation:
             value = None
         if value is not None and value.is_finite() and (signed or value >= 0):
-            return value.quantize(CENT, rounding=ROUND_HALF_UP)
-        try:
-            return values.money(text, allow_negative=signed)
-        except values.BadValue as exc:
-            draft.bad = True
-            self.errors.add(row, self.label(key), exc.message)
-            return ZERO
+            value = value.quantize(CENT, rounding=ROUND_HALF_UP)
+        else:
+            try:
+                value = values.money(text, allow_negative=signed)
+            except values.BadValue as exc:
+                draft.bad = True
+                self.errors.add(row, self.label(key), exc.message)
+                return ZERO
+        if len(known) >= AMOUNTS_CACHED:
+            known.clear()
+            known.update({"": ZERO, None: ZERO})
+        known[text] = value
+        return value

@@ -221,3 +221,32 @@ def test_an_error_in_the_reading_thread_fails_the_job_and_writes_nothing(shop, m
     job = import_file(KIND, _shipped_merchant_report(), shop=shop)
     assert job.status == ImportJob.Status.FAILED and "RuntimeError" in job.errors[0]["message"]
     assert not Order.objects.exists() and not SalesDaily.objects.exists()
+
+
+def test_an_amount_repeated_over_many_rows_is_read_the_same_on_each(shop, monkeypatch):
+    from apps.platforms.imports import orders as import_orders
+
+    monkeypatch.setattr(import_orders, "AMOUNTS_CACHED", 3)  # the cache also starts afresh mid-file
+    prices = ["10.00", "12.5", "10.00", "7.255", "12.5", "0.004", "10.00", "1,234.50"]
+    content = HEADER + "".join(item(f"111-0000000-000000{n}", "BOTTLE-750", price=p) for n, p in enumerate(prices))
+    job = import_file(KIND, content.encode(), shop=shop)
+    assert job.status == ImportJob.Status.SUCCEEDED, job.errors
+    totals = dict(Order.objects.values_list("platform_order_id", "items_amount"))
+    assert [totals[f"111-0000000-000000{n}"] for n in range(len(prices))] == [
+        Decimal(v) for v in ("10.00", "12.50", "10.00", "7.26", "12.50", "0.00", "10.00", "1234.50")]
+
+
+def test_a_bad_amount_is_reported_on_every_row_it_appears_on(shop):
+    content = (HEADER + item("111-0000000-0000001", "A", price="10.00") + item("111-0000000-0000002", "B", price="abc")
+               + item("111-0000000-0000003", "C", price="abc") + item("111-0000000-0000004", "D", price="-1.00"))
+    job = import_file(KIND, content.encode(), shop=shop)
+    assert job.status == ImportJob.Status.REJECTED
+    assert [(e["row"], e["field"]) for e in job.errors] == [(3, "item-price"), (4, "item-price"), (5, "item-price")]
+
+
+def test_a_line_of_several_units_has_its_unit_price_rounded_half_up(shop):
+    content = HEADER + item("111-0000000-0000001", "BOTTLE-750", quantity="3", price="10.00") + item(
+        "111-0000000-0000002", "BOTTLE-750", quantity="1", price="9.99")
+    import_file(KIND, content.encode(), shop=shop)
+    assert sorted(OrderLine.objects.values_list("quantity", "unit_price", "line_total")) == [
+        (1, Decimal("9.99"), Decimal("9.99")), (3, Decimal("3.33"), Decimal("10.00"))]

@@ -162,6 +162,21 @@ class ValuesIn(Lookup):
         return f"{lhs} = ANY(%s::{db_type}[])", (*lhs_params, self.rhs)
 
 
+def deferred_checks_run() -> None:
+    """Runs now the foreign-key checks the transaction has deferred so far (PostgreSQL), instead of
+    all of them at its commit. A long import calls it after each chunk: the checks of one chunk then
+    run while the next is parsed, not in one block at the end. Nothing is checked less: a violation
+    raises IntegrityError here instead of at the commit.
+
+    `SET CONSTRAINTS ALL DEFERRED` afterwards restores the transaction's starting state because every
+    deferrable constraint of the schema is initially deferred (Django's foreign keys; a test keeps it so)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 def row_writer() -> OrmWriter | CopyWriter:
     """The writer for the default connection: COPY on PostgreSQL unless the setting asks for the ORM."""
     choice = getattr(settings, WRITER_SETTING, "auto")

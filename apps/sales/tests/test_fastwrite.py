@@ -101,3 +101,39 @@ def test_text_with_tabs_newlines_and_backslashes_is_stored_as_given(writer):
     name = "Tab\there, new\nline, back\\slash, \\N and 中文"
     [pk] = writer.insert(Customer, FIELDS, [(shop.pk, "b-1", "", name, "")], return_ids=True)
     assert Customer.objects.get(pk=pk).name == name
+
+
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="deferred checks are PostgreSQL's")
+
+
+@postgresql_only
+def test_deferred_foreign_key_checks_run_when_asked_not_only_at_the_commit():
+    from apps.sales.ingest.fastwrite import deferred_checks_run
+
+    shop = ShopFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CopyWriter().insert(Customer, ("shop_id", "platform_buyer_id"), [(shop.pk + 10_000, "b-1")])  # no such shop
+        deferred_checks_run()
+        pytest.fail("the missing shop was not noticed")
+
+
+@postgresql_only
+def test_after_the_checks_run_foreign_keys_are_deferred_again():
+    from apps.sales.ingest.fastwrite import deferred_checks_run
+
+    shop = ShopFactory()
+    with transaction.atomic():
+        deferred_checks_run()
+        # A row pointing nowhere for a moment is accepted until the end of the transaction again.
+        CopyWriter().insert(Customer, ("shop_id", "platform_buyer_id"), [(shop.pk + 10_000, "b-1")])
+        Customer.objects.filter(platform_buyer_id="b-1").update(shop_id=shop.pk)
+    assert Customer.objects.get().shop_id == shop.pk
+
+
+@postgresql_only
+def test_every_deferrable_constraint_starts_deferred():
+    # deferred_checks_run ends with `SET CONSTRAINTS ALL DEFERRED`: a deferrable constraint that
+    # starts immediate would be left deferred for the rest of the transaction.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname FROM pg_constraint WHERE condeferrable AND NOT condeferred")
+        assert cursor.fetchall() == []

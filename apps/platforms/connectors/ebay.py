@@ -10,9 +10,13 @@
 - Orders: GET /sell/fulfillment/v1/order?filter=lastmodifieddate:[a..b] (httpx percent-encodes
   `[ ] { | }`), limit ≤ 200 + 0-based offset. The server's range is inclusive at both ends, so an
   order modified exactly at `until` may be seen by two runs — harmless, the upsert is idempotent.
-  The checkpoint is {"offset": next offset, "next": next href}; a resumed run re-sends the same
-  filter with that offset. More pages exist when `next` is present (or, tolerantly, when
-  offset + returned < total).
+  The checkpoint is {"offset": next offset, "next": next href, "total": the set's size}; a resumed
+  run re-sends the same filter with that offset. More pages exist when `next` is present (or,
+  tolerantly, when offset + returned < total).
+- An order modified while a run pages leaves the window (its lastModifiedDate passes the fixed
+  window end) and would make a later order slide unread into the pages already read: `total` is
+  compared page by page (and with the checkpoint's on resume) and a page whose total fell by d is
+  read again d places back (base.ResultSetWatch; eBay documents no sort order, so no keyset).
 - 429 is handled like 5xx (exponential back-off with jitter, Retry-After honoured if ever sent):
   eBay's rate-limit numbers and 429 body are unverified.
 
@@ -43,7 +47,7 @@ from apps.sales.ingest import CustomerData, LineData, OrderData
 from apps.sales.models import Order
 
 from . import cleaning, register
-from .base import DataCollector, ListingRecord, Page, StockRecord
+from .base import DataCollector, ListingRecord, Page, ResultSetWatch, StockRecord
 from .errors import AuthError, CleaningError, ConnectorError
 from .http import PlatformClient
 
@@ -211,6 +215,7 @@ class EbayCollector(DataCollector):
         if offset is None:
             offset = _offset_of(checkpoint.get("next")) or 0
         offset = int(offset)
+        watch = ResultSetWatch(total=checkpoint.get("total"))
         params = {"filter": order_filter(since, until), "limit": limit}
         async with self._session() as client:
             while True:
@@ -220,18 +225,26 @@ class EbayCollector(DataCollector):
                 orders = body.get("orders") or []
                 for warning in body.get("warnings") or []:
                     logger.warning("eBay getOrders warning: %s", warning)
+                total = body.get("total") if isinstance(body.get("total"), int) else None
+                again = watch.reread_from(offset, total) if total is not None else (
+                    None if orders else watch.lost_track(offset))
+                if again is not None:
+                    logger.info("eBay order set changed while paging (total %s); reading again from offset %s",
+                                total, again)
+                    offset = again
+                    continue
                 following = None
                 if orders:
                     if body.get("next"):
                         following = _offset_of(body["next"])
                         if following is None:
                             following = int(body.get("offset") or offset) + len(orders)
-                    elif isinstance(body.get("total"), int) and offset + len(orders) < body["total"]:
+                    elif total is not None and offset + len(orders) < total:
                         following = offset + len(orders)
                 if following is not None and following <= offset:
                     raise ConnectorError(f"eBay 分页没有前进（offset {offset} → {following}）。")
-                yield Page(records=orders,
-                           next_checkpoint={"offset": following, "next": body.get("next")} if following is not None else None)
+                yield Page(records=orders, next_checkpoint=None if following is None else
+                           {"offset": following, "next": body.get("next"), "total": watch.total})
                 if following is None:
                     return
                 offset = following

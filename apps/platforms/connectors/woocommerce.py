@@ -12,7 +12,14 @@
   modified_after = floor(since) − 1 s and modified_before = floor(until); an order modified in the
   last fraction of a second before `until` is picked up by the next run's overlap. More pages exist
   while page < X-WP-TotalPages (or, without that header, a Link rel="next" or a full page).
-  The checkpoint is {"page": next page number}.
+  The checkpoint is {"page": next page number, "per_page", "total": X-WP-Total}.
+- An order modified while a run pages leaves the window (its date_modified passes the fixed
+  window end) and would make a later order slide unread into the pages already read: X-WP-Total is
+  compared page by page (and with the checkpoint's on resume) and a page whose total fell by d is
+  read again from the page holding the position d places back (base.ResultSetWatch). Sorting by id
+  rather than modified is deliberate: an order modified but still inside the window (a skewed
+  clock) keeps its place, where orderby=modified would move it to the end and shift the others
+  without changing the total.
 
 Status mapping (the raw status is kept in platform_status):
   pending (awaiting payment), on-hold (awaiting confirmation), failed (payment failed; the
@@ -42,7 +49,7 @@ from apps.sales.ingest import CustomerData, LineData, OrderData
 from apps.sales.models import Order
 
 from . import cleaning, register
-from .base import DataCollector, ListingRecord, Page, StockRecord
+from .base import DataCollector, ListingRecord, Page, ResultSetWatch, StockRecord
 from .errors import AuthError, CleaningError, ConnectorError
 from .http import PlatformClient
 
@@ -107,9 +114,12 @@ class WooCommerceCollector(DataCollector):
             client.client.params = {"consumer_key": key, "consumer_secret": secret}
         return client
 
-    async def _pages(self, client: PlatformClient, resource: str, params: dict, page: int):
-        """(records, next page or None) for each page of a list endpoint, from `page` on."""
-        per_page = max(1, min(PAGE_SIZE, MAX_PER_PAGE))
+    async def _pages(self, client: PlatformClient, resource: str, params: dict, page: int, *,
+                     per_page: int | None = None, watch: ResultSetWatch | None = None):
+        """(records, next page or None) for each page of a list endpoint, from `page` on. With a
+        `watch`, a page whose X-WP-Total shows the set changed is not used; paging goes on from the
+        page the watch points back to."""
+        per_page = max(1, min(per_page or PAGE_SIZE, MAX_PER_PAGE))
         while True:
             try:
                 response = await client.request("GET", f"{API_PREFIX}/{resource}",
@@ -118,12 +128,22 @@ class WooCommerceCollector(DataCollector):
                 # Past the last page (the data shrank since the checkpoint) WordPress may answer 400
                 # *_invalid_page_number: that is the end of the list, not a failure.
                 if page > 1 and not isinstance(exc, AuthError) and "invalid_page_number" in str(exc):
+                    again = watch.lost_track((page - 1) * per_page) if watch else None
+                    if again is not None:
+                        page = again // per_page + 1
+                        continue
                     yield [], None
                     return
                 raise
             records = response.json()
             if not isinstance(records, list):
                 raise ConnectorError(f"WooCommerce {resource} 的响应不是列表：{response.text[:200]}")
+            total = response.headers.get("X-WP-Total")
+            if watch is not None and total is not None and total.isdigit():
+                again = watch.reread_from((page - 1) * per_page, int(total))
+                if again is not None:
+                    page = again // per_page + 1
+                    continue
             total_pages = response.headers.get("X-WP-TotalPages")
             if total_pages is not None and total_pages.isdigit():
                 more = page < int(total_pages)
@@ -136,11 +156,16 @@ class WooCommerceCollector(DataCollector):
             page += 1
 
     async def collect_orders(self, since, until, checkpoint=None):
-        page = int((checkpoint or {}).get("page") or 1)
+        checkpoint = checkpoint or {}
+        page = int(checkpoint.get("page") or 1)
+        # a resumed run keeps the page size its page numbers were counted in
+        per_page = max(1, min(int(checkpoint.get("per_page") or PAGE_SIZE), MAX_PER_PAGE))
+        watch = ResultSetWatch(total=checkpoint.get("total"))
         params = {**window_params(since, until), "status": "any", "orderby": "id", "order": "asc"}
         async with self._client() as client:
-            async for records, following in self._pages(client, "orders", params, page):
-                yield Page(records=records, next_checkpoint={"page": following} if following else None)
+            async for records, following in self._pages(client, "orders", params, page, per_page=per_page, watch=watch):
+                yield Page(records=records, next_checkpoint=None if following is None else
+                           {"page": following, "per_page": per_page, "total": watch.total})
 
     def normalize_order(self, record: dict) -> OrderData:
         if not isinstance(record, dict) or not record.get("id"):

@@ -200,9 +200,16 @@ class SandboxState:
     grow_with_clock: bool = False
     stock: dict[str, int] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    # Called with the request's query just before an orders page is computed: a test changes the
+    # book there (e.g. modifies an order the run already read) to reproduce changes mid-run.
+    before_orders_page: Callable[[dict], None] | None = None
 
     def next_fault(self) -> int | None:
         return self.faults.pop(0) if self.faults else None
+
+    def orders_page_requested(self, query: dict) -> None:
+        if self.before_orders_page is not None:
+            self.before_orders_page(query)
 
 
 class ContractHandler(BaseHTTPRequestHandler):

@@ -247,6 +247,7 @@ class EbayHandler(ContractHandler):
             filters = parse_filter(query.get("filter", ""))
         except ValueError:
             return 400, INVALID_FILTER, {}
+        state.orders_page_requested(query)
         with state.book.lock:
             rows = list(state.book.orders)
         if "lastmodifieddate" in filters:

@@ -219,6 +219,7 @@ class WooCommerceHandler(ContractHandler):
         direction = query.get("order", "desc")
         if direction not in ("asc", "desc"):
             raise _Invalid("order", "order is not one of asc, desc.")
+        state.orders_page_requested(query)
         with state.book.lock:
             rows = list(state.book.orders)
         for name, field, after in (("after", "created_at", True), ("before", "created_at", False),

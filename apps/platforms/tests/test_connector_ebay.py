@@ -7,6 +7,7 @@ import pytest
 
 import apps.platforms.connectors.ebay as ebay
 from apps.platforms import collection
+from apps.platforms.connectors.base import MAX_RESULT_SET_CHANGES
 from apps.platforms.models import CollectionRun, Listing, QuarantinedRecord, Shop
 from apps.platforms.sandbox.core import LeakyBucket
 from apps.platforms.sandbox.ebay import INVALID_FILTER, EbayHandler, order_id
@@ -298,3 +299,92 @@ def test_test_connection_checks_the_credentials():
         ok, message = collection.shop_test_connection(shop=sh)
         assert not ok and "refresh_token" in message
         assert Shop.objects.get(pk=sh.pk).auth_status == Shop.AuthStatus.NEEDS_REAUTH
+
+
+def leaves_the_window(state, number):
+    """The platform modifies an order now: its lastModifiedDate moves past the run's window end."""
+    state.book.change(number, at=END + dt.timedelta(hours=1))
+
+
+def test_an_order_modified_mid_run_does_not_make_a_later_order_slide_unread_into_the_pages_read(page_size):
+    page_size(50)
+    with shop(orders=150) as (sh, state):
+        in_window = state.book.updated_between(START, END)
+        slides_back = in_window[50]  # first of page 2; once an order of page 1 leaves, it is 49th
+
+        def modify_a_read_order(q):
+            if q["offset"] == "50" and not state.extra.get("modified"):
+                state.extra["modified"] = True
+                leaves_the_window(state, in_window[10].number)
+
+        state.before_orders_page = modify_a_read_order
+        result = run(sh, **window(START, END))
+        assert result.status == "succeeded", result.error
+        assert Order.objects.filter(shop=sh).count() == 150 == result.records_created
+        assert Order.objects.filter(shop=sh, platform_order_id=order_id(state.book.seed, slides_back.number)).exists()
+        # total 150 → 149 on the page at offset 50: it is read again one place back
+        assert [query(r)["offset"] for r in order_requests(state)] == ["0", "50", "49", "99"]
+
+
+def test_orders_that_left_the_window_while_a_killed_run_waited_are_allowed_for_on_resume(monkeypatch, page_size):
+    page_size(50)
+    with shop(orders=150) as (sh, state):
+        in_window = state.book.updated_between(START, END)
+        real_store = collection._store_order_page
+
+        def dying_store(*args, **kwargs):
+            if CollectionRun.objects.get().pages == 2:
+                raise KeyboardInterrupt("worker killed")
+            real_store(*args, **kwargs)
+
+        monkeypatch.setattr(collection, "_store_order_page", dying_store)
+        with pytest.raises(KeyboardInterrupt):
+            run(sh, **window(START, END))
+        killed = CollectionRun.objects.get()
+        assert (killed.checkpoint["offset"], killed.checkpoint["total"]) == (100, 150)
+        for order in in_window[:3]:  # three orders already stored are modified before the resume
+            leaves_the_window(state, order.number)
+
+        monkeypatch.setattr(collection, "_store_order_page", real_store)
+        before = len(order_requests(state))
+        resumed = collection.collection_run_execute(run_id=killed.pk)
+        assert resumed.status == "succeeded", resumed.error
+        assert Order.objects.filter(shop=sh).count() == 150
+        assert [query(r)["offset"] for r in order_requests(state)[before:]] == ["100", "97"]
+
+
+def test_a_result_set_that_changes_on_every_page_fails_the_run_after_a_bounded_number_of_rereads(page_size):
+    page_size(20)
+    with shop(orders=100) as (sh, state):
+        in_window = iter(state.book.updated_between(START, END))
+        served = []
+
+        def modify_one_more(q):
+            if served:  # every page after the first
+                leaves_the_window(state, next(in_window).number)
+            served.append(q)
+
+        state.before_orders_page = modify_one_more
+        result = run(sh, **window(START, END))
+        assert result.status == "failed"
+        assert "翻页期间" in result.error and "订单集合" in result.error
+        assert result.pages == 1 and Order.objects.filter(shop=sh).count() == 20
+        assert len(order_requests(state)) == 1 + 1 + MAX_RESULT_SET_CHANGES
+
+
+def test_a_set_that_grows_mid_run_is_read_again_from_the_window_start(page_size):
+    """Growth means the window end is in the platform's future (a skewed clock): no bound on what
+    moved, so the window is read again; the order that arrived is stored as well."""
+    page_size(50)
+    with shop(orders=100) as (sh, state):
+        def an_order_arrives_early_in_the_window(q):
+            if q["offset"] == "50" and not state.extra.get("added"):
+                state.extra["added"] = state.book.add(1, at=START + dt.timedelta(minutes=1))[0]
+
+        state.before_orders_page = an_order_arrives_early_in_the_window
+        result = run(sh, **window(START, END))
+        assert result.status == "succeeded", result.error
+        assert [query(r)["offset"] for r in order_requests(state)] == ["0", "50", "0", "50", "100"]
+        assert Order.objects.filter(shop=sh).count() == 101 == result.records_created
+        arrived = order_id(state.book.seed, state.extra["added"].number)
+        assert Order.objects.filter(shop=sh, platform_order_id=arrived).exists()

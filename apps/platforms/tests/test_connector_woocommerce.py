@@ -7,6 +7,7 @@ import pytest
 
 import apps.platforms.connectors.woocommerce as woo
 from apps.platforms import collection
+from apps.platforms.connectors.base import MAX_RESULT_SET_CHANGES
 from apps.platforms.models import CollectionRun, Listing, QuarantinedRecord, Shop
 from apps.platforms.sandbox.core import LeakyBucket
 from apps.platforms.sandbox.woocommerce import WooCommerceHandler
@@ -226,7 +227,8 @@ def test_a_run_killed_after_page_k_resumes_at_k_plus_1_and_stores_each_order_onc
         with pytest.raises(KeyboardInterrupt):
             run(sh, **window(START, END))
         killed = CollectionRun.objects.get()
-        assert killed.status == "running" and killed.pages == 2 and killed.checkpoint == {"page": 3}
+        assert killed.status == "running" and killed.pages == 2
+        assert killed.checkpoint == {"page": 3, "per_page": 40, "total": 120}
         assert Order.objects.count() == 80
 
         monkeypatch.setattr(collection, "_store_order_page", real_store)
@@ -292,3 +294,75 @@ def test_test_connection_checks_the_credentials():
         ok, message = collection.shop_test_connection(shop=sh)
         assert not ok and "HTTP 401" in message
         assert Shop.objects.get(pk=sh.pk).auth_status == Shop.AuthStatus.NEEDS_REAUTH
+
+
+def leaves_the_window(state, number):
+    """The shop modifies an order now: its date_modified moves past the run's window end."""
+    state.book.change(number, at=END + dt.timedelta(hours=1))
+
+
+def test_an_order_modified_mid_run_does_not_make_a_later_order_slide_unread_into_the_pages_read(page_size):
+    page_size(40)
+    with shop(orders=120) as (sh, state):
+        slides_back = state.book.orders[40]  # first of page 2 (by id); once page 1 loses one, it is 40th
+
+        def modify_a_read_order(q):
+            if q["page"] == "2" and not state.extra.get("modified"):
+                state.extra["modified"] = True
+                leaves_the_window(state, state.book.orders[10].number)
+
+        state.before_orders_page = modify_a_read_order
+        result = run(sh, **window(START, END))
+        assert result.status == "succeeded", result.error
+        assert Order.objects.filter(shop=sh).count() == 120 == result.records_created
+        assert by_number(sh, slides_back.number)
+        # X-WP-Total 120 → 119 on page 2: page 1 is read again, then pages 2 and 3 of the new set
+        assert [query(r)["page"] for r in order_requests(state)] == ["1", "2", "1", "2", "3"]
+
+
+def test_orders_that_left_the_window_while_a_killed_run_waited_are_allowed_for_on_resume(monkeypatch, page_size):
+    page_size(40)
+    with shop(orders=120) as (sh, state):
+        real_store = collection._store_order_page
+
+        def dying_store(*args, **kwargs):
+            if CollectionRun.objects.get().pages == 2:
+                raise KeyboardInterrupt("worker killed")
+            real_store(*args, **kwargs)
+
+        monkeypatch.setattr(collection, "_store_order_page", dying_store)
+        with pytest.raises(KeyboardInterrupt):
+            run(sh, **window(START, END))
+        killed = CollectionRun.objects.get()
+        assert killed.checkpoint == {"page": 3, "per_page": 40, "total": 120}
+        for order in state.book.orders[:3]:  # three orders already stored are modified before the resume
+            leaves_the_window(state, order.number)
+
+        monkeypatch.setattr(collection, "_store_order_page", real_store)
+        before = len(order_requests(state))
+        resumed = collection.collection_run_execute(run_id=killed.pk)
+        assert resumed.status == "succeeded", resumed.error
+        assert Order.objects.filter(shop=sh).count() == 120
+        assert [query(r)["page"] for r in order_requests(state)[before:]] == ["3", "2", "3"]
+
+
+def test_a_result_set_that_changes_on_every_page_fails_the_run_after_a_bounded_number_of_rereads(page_size):
+    page_size(20)
+    with shop(orders=100) as (sh, state):
+        in_window = iter(state.book.updated_between(START, END))
+        served = []
+
+        def modify_one_more(q):
+            if served:  # every page after the first
+                leaves_the_window(state, next(in_window).number)
+            served.append(q)
+
+        state.before_orders_page = modify_one_more
+        result = run(sh, **window(START, END))
+        assert result.status == "failed"
+        assert "翻页期间" in result.error and "订单集合" in result.error
+        # page 2 shows a change each time and points back to page 1, which (the window's first page)
+        # is used but does not end the run of changes: the bound still holds
+        pages = [query(r)["page"] for r in order_requests(state)]
+        assert pages == ["1"] + ["2", "1"] * MAX_RESULT_SET_CHANGES + ["2"]
+        assert CollectionRun.objects.get().checkpoint["page"] == 2

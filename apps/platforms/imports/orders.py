@@ -74,6 +74,8 @@ class OrdersImporter(Importer):
         # Stock and rollups of the written chunks: applied once, after the last chunk.
         self.rollup_days: set = set()
         self.leaving_order_ids: list[int] = []
+        # The shop's listings by SKU, found or created by the chunks written so far (one transaction).
+        self.listings: dict[str, tuple[int, int | None]] = {}
         # Money text -> its value (valid ones only; "" is 0), unsigned and signed: see `amount`.
         self.amounts: dict[str | None, Decimal] = {"": ZERO, None: ZERO}
         self.signed_amounts: dict[str | None, Decimal] = {"": ZERO, None: ZERO}
@@ -145,7 +147,8 @@ class OrdersImporter(Importer):
                                    leaving_order_ids=self.leaving_order_ids)
 
     def _upsert(self, batch: list[tuple[OrderData, int]]) -> None:
-        result = orders_upsert(shop=self.shop, orders=[data for data, _ in batch], defer_effects=True)
+        result = orders_upsert(shop=self.shop, orders=[data for data, _ in batch], defer_effects=True,
+                               listings_seen=self.listings)
         self.rollup_days |= result.rollup_days
         self.leaving_order_ids.extend(result.leaving_order_ids)
         first_rows = {data.platform_order_id: row for data, row in batch}

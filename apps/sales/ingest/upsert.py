@@ -15,13 +15,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.core.exceptions import MissingExchangeRate
-from apps.core.money import CENT, quantize_money
+from apps.core.money import CENT, ZERO, quantize_money
 from apps.finance.models import Currency
 from apps.finance.selectors import RateTable
 from apps.inventory.models import Product
 from apps.platforms.models import Listing, Shop
 from apps.sales.models import Customer, Order, OrderLine
-from apps.sales.services import order_amounts_to_base, sales_rollups_rebuild
+from apps.sales.services import sales_rollups_rebuild
 
 from .effects import finance_records_write, lines_post_stock, may_leave_stock
 from .fastwrite import ValuesIn, row_writer
@@ -109,13 +109,19 @@ def _resolve_customers(shop: Shop, orders: Sequence[OrderData], writer,
     return found
 
 
-def _resolve_listings(shop: Shop, orders: Sequence[OrderData]) -> dict[str, tuple[int, int | None]]:
+def _resolve_listings(shop: Shop, orders: Sequence[OrderData],
+                      known: dict[str, tuple[int, int | None]] | None = None) -> dict[str, tuple[int, int | None]]:
     """(listing id, product id) of the shop's listing for every SKU; unknown SKUs become listings,
-    mapped when a master SKU of the same code exists, else unmapped (the pairing queue)."""
+    mapped when a master SKU of the same code exists, else unmapped (the pairing queue). `known`:
+    listings found by earlier batches of the same transaction; it is given the ones found now."""
     titles: dict[str, str] = {}
     for order in orders:
         for line in order.lines:
             titles.setdefault(line.platform_sku, line.title)
+    if known is not None:
+        titles = {sku: title for sku, title in titles.items() if sku not in known}
+        if not titles:
+            return known
 
     def stored(skus) -> dict[str, tuple[int, int | None]]:
         return {
@@ -137,6 +143,9 @@ def _resolve_listings(shop: Shop, orders: Sequence[OrderData]) -> dict[str, tupl
             ignore_conflicts=True,
         )
         listings.update(stored(missing))
+    if known is not None:
+        known.update(listings)
+        return known
     return listings
 
 
@@ -172,7 +181,18 @@ def _order_row(shop: Shop, data: OrderData, *, rate, customer_id) -> _OrderRow:
     row.cancelled_at = _aware(data.cancelled_at)
     row.platform_updated_at = _aware(data.platform_updated_at)
     row.customer_id = customer_id
-    order_amounts_to_base(order=row, rate=rate)  # sets exchange_rate and every *_base amount
+    # order_amounts_to_base's rule (amount × rate, cents, half up), written out: no getattr/setattr
+    # or Decimal() copy per amount, and no multiplication for the amounts that are 0 (most fees, refunds).
+    row.exchange_rate = rate
+    row.items_amount_base = (row.items_amount * rate).quantize(CENT, ROUND_HALF_UP) if row.items_amount else ZERO
+    row.shipping_amount_base = (
+        (row.shipping_amount * rate).quantize(CENT, ROUND_HALF_UP) if row.shipping_amount else ZERO)
+    row.tax_amount_base = (row.tax_amount * rate).quantize(CENT, ROUND_HALF_UP) if row.tax_amount else ZERO
+    row.discount_amount_base = (
+        (row.discount_amount * rate).quantize(CENT, ROUND_HALF_UP) if row.discount_amount else ZERO)
+    row.platform_fee_base = (row.platform_fee * rate).quantize(CENT, ROUND_HALF_UP) if row.platform_fee else ZERO
+    row.refund_amount_base = (row.refund_amount * rate).quantize(CENT, ROUND_HALF_UP) if row.refund_amount else ZERO
+    row.total_amount_base = (row.total_amount * rate).quantize(CENT, ROUND_HALF_UP) if row.total_amount else ZERO
     return row
 
 
@@ -198,13 +218,17 @@ def _lines_same(current: dict[str, tuple], wanted: list[tuple[str, tuple]]) -> b
 
 
 @transaction.atomic
-def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: bool = False) -> UpsertResult:
+def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: bool = False,
+                  listings_seen: dict | None = None) -> UpsertResult:
     """Stores a batch of one shop's orders exactly once: new ones are created, changed ones updated
     (with their lines, finance records, stock effects and rollups), identical ones left alone.
 
     With `defer_effects` stock is not posted nor rollups rebuilt: the caller (a file import writing
     many batches in one transaction) applies `result.rollup_days` and `result.leaving_order_ids` of
-    all its batches once, with `deferred_effects_apply`, before the transaction ends."""
+    all its batches once, with `deferred_effects_apply`, before the transaction ends.
+
+    `listings_seen` (a dict the caller keeps, empty at first) carries the shop's listings from one
+    batch to the next of the same transaction, so each SKU is looked up once, not once per batch."""
     result = UpsertResult()
     known_currencies = set(Currency.objects.values_list("code", flat=True))
     latest: dict[str, OrderData] = {}
@@ -234,7 +258,7 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
         return result
 
     writer = row_writer()
-    listings = _resolve_listings(shop, [d for d, _ in priced])
+    listings = _resolve_listings(shop, [d for d, _ in priced], listings_seen)
     product_ids = {product_id for _, product_id in listings.values() if product_id}
     costs = {
         pk: (cost, currency)

@@ -137,3 +137,27 @@ def test_every_deferrable_constraint_starts_deferred():
     with connection.cursor() as cursor:
         cursor.execute("SELECT conname FROM pg_constraint WHERE condeferrable AND NOT condeferred")
         assert cursor.fetchall() == []
+
+
+def test_every_kind_of_value_comes_back_as_the_orm_would_store_it(writer):
+    import datetime as dt
+    from decimal import Decimal
+
+    from apps.finance.tests.factories import CurrencyFactory
+    from apps.platforms.models import Listing
+
+    shop = ShopFactory()
+    CurrencyFactory(code="USD")
+    fields = ("shop_id", "platform_sku", "title", "price", "is_active", "platform_stock", "currency_id")
+    rows = [
+        (shop.pk, "A\\1", "Tab\tnew\nline\r\\N", Decimal("12.50"), False, None, "USD"),
+        (shop.pk, "B", "None", Decimal("1E+1"), True, 0, "USD"),
+        (shop.pk, "C", "中文", Decimal("-0.00"), True, -3, "USD"),
+    ]
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    writer.insert(Listing, fields, rows)
+    stored = {listing.platform_sku: listing for listing in Listing.objects.all()}
+    assert [(stored[r[1]].title, stored[r[1]].price, stored[r[1]].is_active, stored[r[1]].platform_stock,
+             stored[r[1]].currency_id) for r in rows] == [r[2:] for r in rows]
+    assert all(listing.created_at >= before and listing.product_id is None for listing in stored.values())
+

@@ -304,3 +304,33 @@ def test_deferred_effects_wait_for_the_caller_and_then_match_the_immediate_ones(
     assert deferred == (16, [(2, 4, Decimal("700.00"))]) == (
         InventoryItem.objects.get(product=product).on_hand,
         list(SalesDaily.objects.values_list("orders_count", "units", "gross_sales_base")))
+
+
+def test_stored_base_amounts_follow_the_rule_of_order_amounts_to_base(shop, product):
+    from apps.sales.services import order_amounts_to_base
+
+    data = make_order(status="partially_refunded", refund="10.00")
+    data.shipping_amount, data.tax_amount, data.discount_amount = Decimal("3.33"), Decimal("0.07"), Decimal("0")
+    orders_upsert(shop=shop, orders=[data])
+    stored = Order.objects.get()
+    expected = Order(**{f: getattr(stored, f) for f in (
+        "items_amount", "shipping_amount", "tax_amount", "discount_amount", "platform_fee", "refund_amount",
+        "total_amount")})
+    order_amounts_to_base(order=expected, rate=Decimal("7.00"))
+    fields = [f"{name}_base" for name in ("items_amount", "shipping_amount", "tax_amount", "discount_amount",
+                                          "platform_fee", "refund_amount", "total_amount")]
+    assert [getattr(stored, f) for f in fields] == [getattr(expected, f) for f in fields]
+    assert stored.exchange_rate == Decimal("7.00")
+
+
+def test_listings_seen_by_one_batch_are_not_looked_up_again_by_the_next(shop, product):
+    seen: dict = {}
+    orders_upsert(shop=shop, orders=[make_order("1"), make_order("2", sku="NEW-SKU")], listings_seen=seen)
+    assert set(seen) == {"shop-MUG-01", "NEW-SKU"}
+    with CaptureQueriesContext(connection) as queries:
+        result = orders_upsert(shop=shop, orders=[make_order("3"), make_order("4", sku="NEW-SKU")],
+                               listings_seen=seen)
+    assert result.created == 2
+    assert not [q for q in queries.captured_queries if '"listings"' in q["sql"]]
+    assert OrderLine.objects.filter(order__platform_order_id="4").get().listing_id == seen["NEW-SKU"][0]
+    assert OrderLine.objects.filter(order__platform_order_id="3").get().product_id == product.pk

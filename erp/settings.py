@@ -125,6 +125,16 @@ else:
         options = DATABASES["default"].setdefault("OPTIONS", {})
         work_mem = env.str("POSTGRES_WORK_MEM", default="32MB")
         options["options"] = f"{options.get('options', '')} -c work_mem={work_mem}".strip()
+        if env.bool("POSTGRES_POOL", default=True):
+            # Under ASGI every request runs in its own context, so a persistent connection is neither
+            # reused by the next request nor closed: each request paid a new connection and the old
+            # ones piled up to max_connections. A pool per process is reused by every request.
+            DATABASES["default"]["CONN_MAX_AGE"] = 0
+            options["pool"] = {
+                "min_size": env.int("POSTGRES_POOL_MIN", default=1),
+                "max_size": env.int("POSTGRES_POOL_MAX", default=8),
+                "timeout": env.float("POSTGRES_POOL_TIMEOUT", default=10.0),
+            }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"

@@ -131,6 +131,16 @@ def test_postgresql_connections_turn_jit_off_unless_asked():
     assert "jit=off" not in database["default"].get("OPTIONS", {}).get("options", "")
 
 
+def test_postgresql_connections_come_from_a_pool_unless_turned_off():
+    url = "postgres://erp:pw@db.example.com:5432/erp"
+    database = settings_as_json(clean_env(DEBUG="1", DATABASE_URL=url), "DATABASES")["DATABASES"]["default"]
+    assert database["CONN_MAX_AGE"] == 0 and database["OPTIONS"]["pool"]["max_size"] == 8
+
+    env = clean_env(DEBUG="1", DATABASE_URL=url, POSTGRES_POOL="0")
+    database = settings_as_json(env, "DATABASES")["DATABASES"]["default"]
+    assert "pool" not in database["OPTIONS"] and database["CONN_MAX_AGE"] == 60
+
+
 @pytest.mark.django_db
 def test_postgresql_session_really_runs_without_jit_and_with_analysis_work_mem():
     """On the test database itself (skipped on SQLite)."""

@@ -78,7 +78,10 @@ def _window(run: CollectionRun) -> tuple[dt.datetime, dt.datetime, dict | None]:
         .values_list("window_end", flat=True)
         .first()
     )
-    until = timezone.now()
+    # The window ends a little in the past: with the platform's clock behind ours, an order modified
+    # during the run could otherwise stay inside the window and reshuffle offset pages. Those last
+    # seconds belong to the next run's window (which starts at this end minus the overlap).
+    until = timezone.now() - dt.timedelta(seconds=settings.COLLECTION_WINDOW_LAG_SECONDS)
     if last_success:
         since = last_success - dt.timedelta(minutes=settings.COLLECTION_OVERLAP_MINUTES)
     else:

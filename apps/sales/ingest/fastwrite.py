@@ -53,9 +53,10 @@ def _copy_lines(rows, width: int, tail: str | None, per_row) -> Iterator[str]:
     null = _NULL
     for row in rows:
         line = "\t".join([null if value is None else str(value) for value in row])
-        # A text value with a tab, newline, carriage return or backslash needs escaping: rare,
-        # and found in the joined line at C speed (a tab inside a value shows as one tab too many).
-        if "\\" in line or "\n" in line or "\r" in line or line.count("\t") != width - 1:
+        # A text value with a tab, newline, carriage return or backslash needs escaping: rare, and
+        # found in the joined line at C speed (a tab inside a value shows as one tab too many, a
+        # backslash as one more than the NULLs' `\N`).
+        if line.count("\\") != row.count(None) or "\n" in line or "\r" in line or line.count("\t") != width - 1:
             line = "\t".join(map(_copy_value, row))
         yield line + (tail if tail is not None else "\t" + "\t".join(map(_copy_value, per_row())))
 

@@ -334,3 +334,17 @@ def test_listings_seen_by_one_batch_are_not_looked_up_again_by_the_next(shop, pr
     assert not [q for q in queries.captured_queries if '"listings"' in q["sql"]]
     assert OrderLine.objects.filter(order__platform_order_id="4").get().listing_id == seen["NEW-SKU"][0]
     assert OrderLine.objects.filter(order__platform_order_id="3").get().product_id == product.pk
+
+
+def test_the_records_of_new_orders_are_those_the_record_rule_gives(shop, product):
+    from apps.sales.ingest.effects import RECORD_FIELDS, _record_rows
+
+    long_number = make_order("1002", status="partially_refunded", refund="10.00")
+    long_number.order_number = ""
+    long_number.platform_order_id = "P" * 64
+    cancelled = make_order("1003", status="cancelled")
+    orders_upsert(shop=shop, orders=[make_order("1001"), long_number, cancelled])
+
+    stored = sorted(FinancialRecord.objects.values_list(*RECORD_FIELDS), key=lambda r: r[-1])
+    expected = sorted((row for order in Order.objects.all() for row in _record_rows(order)), key=lambda r: r[-1])
+    assert len(stored) == 2 + 3 and stored == expected

@@ -25,6 +25,7 @@ from apps.sales.services import sales_rollups_rebuild
 
 from .effects import finance_records_write, lines_post_stock, may_leave_stock
 from .fastwrite import ValuesIn, row_writer
+from .lines import LineMatch, StoredLine, lines_match
 from .types import CustomerData, OrderData, UpsertResult
 from .validation import order_data_problem
 
@@ -196,25 +197,24 @@ def _order_row(shop: Shop, data: OrderData, *, rate, customer_id) -> _OrderRow:
     return row
 
 
-def _line_values(data: OrderData, rate) -> list[tuple[str, tuple]]:
-    """(key, values in _LINE_FIELDS order) of each line the batch gives for the order."""
+def _line_values(data: OrderData, rate) -> list[tuple]:
+    """The values in _LINE_FIELDS order of each line the batch gives for the order."""
     # quantize_money's rule (cents, half up) without its Decimal() copy: a hundred thousand lines a file.
     return [
-        (line.key, (line.platform_sku[:128], line.title[:500], line.quantity, line.unit_price, line.line_total,
-                    (line.line_total * rate).quantize(CENT, rounding=ROUND_HALF_UP)))
+        (line.platform_sku[:128], line.title[:500], line.quantity, line.unit_price, line.line_total,
+         (line.line_total * rate).quantize(CENT, rounding=ROUND_HALF_UP))
         for line in data.lines
     ]
 
 
-def _lines_same(current: dict[str, tuple], wanted: list[tuple[str, tuple]]) -> bool:
-    # Line keys are unique within an order (validation), so equal counts + every key matching is set equality.
-    if len(current) != len(wanted):
-        return False
-    for key, values in wanted:
-        stored = current.get(key)
-        if stored is None or stored[1] != values:
-            return False
-    return True
+def _match_lines(stored: list[StoredLine], data: OrderData, values: list[tuple]) -> LineMatch:
+    return lines_match(stored, [(line.platform_line_id[:64], value[0]) for line, value in zip(data.lines, values)])
+
+
+def _lines_same(match: LineMatch, values: list[tuple]) -> bool:
+    return not match.unmatched and not match.adopted_ids and all(
+        stored is not None and stored.values == value for stored, value in zip(match.stored_for, values)
+    )
 
 
 @transaction.atomic
@@ -281,13 +281,12 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
             if email:
                 known_customers.setdefault(("email", email), values[_CUSTOMER_ID])
     customers = _resolve_customers(shop, [d for d, _ in priced], writer, known_customers)
-    # order id -> line key -> (line id, values in _LINE_FIELDS order, stock_posted_at)
-    existing_lines: dict[int, dict[str, tuple]] = {}
+    existing_lines: dict[int, list[StoredLine]] = {}
     if existing:
         for pk, order_id, line_id, *values, posted_at in OrderLine.objects.filter(
             ValuesIn(F("order_id"), [pk for pk, _ in existing.values()])
         ).order_by().values_list("pk", "order_id", "platform_line_id", *_LINE_FIELDS, "stock_posted_at"):
-            existing_lines.setdefault(order_id, {})[line_id or f"sku:{values[0]}"] = (pk, tuple(values), posted_at)
+            existing_lines.setdefault(order_id, []).append(StoredLine(pk, line_id, values[0], tuple(values), posted_at))
 
     unit_costs: dict[tuple[int, dt.date], object] = {}
 
@@ -305,6 +304,7 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
     # (row, data, line values) of orders to create and of stored orders that changed
     new_orders: list[tuple[_OrderRow, OrderData, list]] = []
     changed: list[tuple[_OrderRow, OrderData, list]] = []
+    matches: dict[int, LineMatch] = {}  # stored order id -> its incoming lines paired with the stored ones
     touched_days: set[dt.date] = set()
     for data, rate in priced:
         row = _order_row(shop, data, rate=rate, customer_id=customers.get(_customer_key(data.customer)))
@@ -315,7 +315,8 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
             touched_days.add(day_of[data.platform_order_id])
             continue
         row.pk, stored_values = stored
-        if tuple(stored_values) == row.values() and _lines_same(existing_lines.get(row.pk, {}), lines):
+        matches[row.pk] = match = _match_lines(existing_lines.get(row.pk, []), data, lines)
+        if tuple(stored_values) == row.values() and _lines_same(match, lines):
             result.unchanged += 1
             result.order_ids.append(row.pk)
             continue
@@ -333,26 +334,27 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
 
     line_creates: list[tuple] = []
     line_updates: list[tuple] = []
+    line_ids_adopted: list[tuple] = []
     line_deletes: list[int] = []
     for row, data, lines in new_orders + changed:
         day = day_of[data.platform_order_id]
-        current = existing_lines.get(row.pk, {})
-        for line, (key, values) in zip(data.lines, lines):
-            stored_line = current.get(key)
+        match = matches.get(row.pk)
+        for index, (line, values) in enumerate(zip(data.lines, lines)):
+            stored_line = match.stored_for[index] if match else None
             if stored_line is None:
                 listing_id, product_id = listings[line.platform_sku]
                 line_creates.append((row.pk, line.platform_line_id[:64], listing_id, product_id,
                                      unit_cost(product_id, day), *values))
-            elif stored_line[1] != values:
-                line_updates.append((stored_line[0], *values))
-        if current:
-            seen = {key for key, _ in lines}
-            line_deletes.extend(
-                pk for key, (pk, _, posted_at) in current.items() if key not in seen and posted_at is None
-            )
+            elif stored_line.values != values:
+                line_updates.append((stored_line.pk, *values))
+        if match:
+            line_ids_adopted.extend(match.adopted_ids)
+            # A line the order no longer has goes, unless its goods already left the warehouse.
+            line_deletes.extend(line.pk for line in match.unmatched if line.stock_posted_at is None)
     if line_deletes:
         OrderLine.objects.filter(pk__in=line_deletes).delete()
     writer.update(OrderLine, _LINE_FIELDS, line_updates)
+    writer.update(OrderLine, ("platform_line_id",), line_ids_adopted)
     writer.insert(OrderLine, _NEW_LINE_FIELDS, line_creates)
 
     affected = [row for row, _, _ in new_orders + changed]

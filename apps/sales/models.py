@@ -18,6 +18,9 @@ class Customer(TimeStampedModel):
     name = models.CharField("姓名", max_length=200, blank=True)
     country = models.CharField("国家", max_length=2, blank=True)
     phone = models.CharField("电话", max_length=40, blank=True)
+    # The customer's earliest counted order, kept by sales_rollups_rebuild: who is new in a period is
+    # a range of this index, not a look-up of every buyer's history.
+    first_ordered_at = models.DateTimeField("首单时间", null=True, blank=True, editable=False)
 
     class Meta:
         db_table = "customers"
@@ -37,6 +40,7 @@ class Customer(TimeStampedModel):
             models.Index(fields=["shop", "email"], name="customer_shop_email_idx"),
             models.Index(fields=["country"], name="customer_country_idx"),
             models.Index(fields=["created_at", "id"], name="customer_created_idx"),  # the list's order
+            models.Index(fields=["first_ordered_at"], include=["shop"], name="customer_first_order_idx"),
         ]
 
     def __str__(self):
@@ -171,7 +175,11 @@ class Order(TimeStampedModel):
             models.Index(fields=["shop", "ordered_at", "id"], include=["status", "buyer_country"], name="order_shop_time_id_idx"),
             models.Index(fields=["status", "ordered_at", "id"], include=["shop", "buyer_country"], name="order_status_time_id_idx"),
             models.Index(fields=["buyer_country", "ordered_at", "id"], include=["shop", "status"], name="order_country_time_id_idx"),
-            models.Index(fields=["ordered_at", "id"], include=["shop", "status", "buyer_country"], name="order_time_id_idx"),
+            # The customer analysis reads a period's orders from this index alone.
+            models.Index(fields=["ordered_at", "id"],
+                         include=["shop", "status", "buyer_country", "customer", "total_amount_base",
+                                  "refund_amount_base"],
+                         name="order_time_cover_idx"),
             models.Index(fields=["customer", "ordered_at"], include=["status"], name="order_customer_time_idx"),
         ]
 

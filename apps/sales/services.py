@@ -13,7 +13,7 @@ from apps.core.exceptions import InvalidStateTransition
 from apps.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, ZERO, quantize_money
 from apps.users.models import AuditLog
 
-from .models import Order, OrderLine, SalesDaily, SalesTarget, SkuSalesDaily
+from .models import Customer, Order, OrderLine, SalesDaily, SalesTarget, SkuSalesDaily
 
 # Orders that count as sales: paid at some point and not cancelled (refunds are reported apart).
 COUNTED_ORDER_STATUSES = tuple(
@@ -176,6 +176,35 @@ def sales_rollups_rebuild(
         window_end = min(end, window_start + dt.timedelta(days=_REBUILD_WINDOW_DAYS - 1))
         _rebuild_window(start=window_start, end=window_end, shop_ids=shop_ids)
         window_start = window_end + dt.timedelta(days=1)
+    _first_orders_refresh(start=start, end=end, shop_ids=shop_ids)
+
+
+def _first_orders_refresh(*, start: dt.date, end: dt.date, shop_ids: list[int] | None) -> None:
+    """Sets Customer.first_ordered_at (the earliest counted order) of every customer whose first
+    order may have changed with the orders of these days: those with an order on them, and those
+    whose first order was on them (it may have been cancelled, deleted or moved to another buyer).
+    Rows already right are not written."""
+    since, until = _business_bounds(start, end, ZoneInfo(settings.TIME_ZONE))
+    with_orders = Order.objects.filter(ordered_at__gte=since, ordered_at__lt=until, customer__isnull=False)
+    first_here = Customer.objects.filter(first_ordered_at__gte=since, first_ordered_at__lt=until)
+    if shop_ids is not None:
+        with_orders, first_here = with_orders.filter(shop_id__in=shop_ids), first_here.filter(shop_id__in=shop_ids)
+    candidates_sql, candidates_params = (
+        with_orders.order_by().values("customer_id").union(first_here.order_by().values("pk")).query.sql_with_params()
+    )
+    quote = connection.ops.quote_name
+    customers, orders = quote(Customer._meta.db_table), quote(Order._meta.db_table)
+    statuses = ", ".join(["%s"] * len(COUNTED_ORDER_STATUSES))
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {customers} SET first_ordered_at = f.first_at FROM ("
+            f" SELECT cand.id, (SELECT MIN(o.ordered_at) FROM {orders} o"
+            f"  WHERE o.customer_id = cand.id AND o.status IN ({statuses})) AS first_at"
+            f" FROM (SELECT u.customer_id AS id FROM ({candidates_sql}) u) cand"
+            f") f WHERE {customers}.id = f.id AND {customers}.first_ordered_at {differs} f.first_at",
+            (*COUNTED_ORDER_STATUSES, *candidates_params),
+        )
 
 
 # Orders entered by hand and salespeople -----------------------------------------------------------

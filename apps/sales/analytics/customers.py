@@ -1,39 +1,25 @@
-"""Customer analysis (客户分析). No rollup can hold buyers (who is new depends on each buyer's whole
-history), so the period's counted orders are aggregated in the database in one statement: the
-orders are read once (an index range scan of the period), grouped per customer once, and every
-figure (RFM segments against the period's means, top customers, new and active buyers per bucket,
-countries) is an aggregate over those two sets; only a few dozen rows come back. Whether a buyer
-bought before the period is one index probe per customer of the period."""
+"""Customer analysis (客户分析). No rollup can hold buyers (RFM and repeat purchases group each
+buyer's orders of the period), so the period's counted orders are aggregated in the database in
+one statement: the orders are read once from a covering index of the period, grouped per customer
+once, and every figure (RFM segments against the period's means, top customers, active buyers per
+bucket, countries) is an aggregate over those two sets; only a few dozen rows come back. Who is new
+needs no look-up of each buyer's history: Customer.first_ordered_at (kept with the rollups) is
+read as an index range of the period."""
 import datetime as dt
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F, Func, IntegerField
-from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
+from django.db.models import F
 
 from apps.core.api.params import AnalysisQuery, business_zone
+from apps.core.daynumber import EPOCH, BusinessDayNumber, bucket_number
 from apps.core.money import ZERO
 from apps.sales.models import Customer, Order
 from apps.sales.services import COUNTED_ORDER_STATUSES
 
 from .metrics import buckets, money, percent
 
-EPOCH = dt.date(1970, 1, 1)
 ANALYSIS_WORK_MEM = "64MB"
-
-
-class DayNumber(Func):
-    """Days since 1970-01-01 of a date (or of the date part of a timestamp): an integer on every
-    database, so that sums, means and comparisons of days are plain arithmetic in SQL."""
-
-    output_field = IntegerField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="((%(expressions)s)::date - DATE '1970-01-01')", **extra)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="CAST(julianday(%(expressions)s) - 2440587.5 AS INTEGER)",
-                           **extra)
 
 
 INTERVALS = ("day", "week", "month")
@@ -70,25 +56,31 @@ def customer_analysis(*, query: AnalysisQuery, interval: str, limit: int) -> dic
     """New vs returning customers, repeat purchases, RFM segments, top customers and countries."""
     period, zone = query.period, business_zone()
     since, until = period.bounds()
-    trunc = {
-        "day": TruncDate("ordered_at", tzinfo=zone),
-        "week": TruncWeek("ordered_at", tzinfo=zone),
-        "month": TruncMonth("ordered_at", tzinfo=zone),
-    }[interval]
+    starts = [start for start, _ in buckets(period, interval)]
+
+    def day_number(field: str) -> BusinessDayNumber:
+        return BusinessDayNumber(F(field), zone=zone, since=since, until=until)
+
     counted = (
         Order.objects.filter(
             query.scope.q(platform="shop__platform_id"), status__in=COUNTED_ORDER_STATUSES,
             ordered_at__gte=since, ordered_at__lt=until,
         )
         .order_by()
-        .annotate(
-            net=F("total_amount_base") - F("refund_amount_base"),
-            day_num=DayNumber(TruncDate("ordered_at", tzinfo=zone)),
-            bucket_num=DayNumber(trunc),
-        )
+        .annotate(net=F("total_amount_base") - F("refund_amount_base"))
+        .annotate(day_num=day_number("ordered_at"))
+        .annotate(bucket_num=bucket_number(F("day_num"), interval, starts))
         .values_list("customer_id", "buyer_country", "net", "day_num", "bucket_num")
     )
-    figures = _customer_figures(counted, since=since, limit=limit)
+    first_orders = (
+        Customer.objects.filter(
+            query.scope.q(platform="shop__platform_id"), first_ordered_at__gte=since, first_ordered_at__lt=until,
+        )
+        .order_by()
+        .annotate(bucket_num=bucket_number(day_number("first_ordered_at"), interval, starts))
+        .values_list("bucket_num")
+    )
+    figures = _customer_figures(counted, first_orders, limit=limit)
 
     segments = figures["segments"]
     customers = sum(row[0] for row in segments.values())
@@ -133,21 +125,18 @@ def customer_analysis(*, query: AnalysisQuery, interval: str, limit: int) -> dic
     }
 
 
-def _customer_figures(counted, *, since: dt.datetime, limit: int) -> dict:
+def _customer_figures(counted, first_orders, *, limit: int) -> dict:
     """Runs the one statement over `counted` (rows: customer id, buyer country, net, day number,
-    bucket number) and sorts its rows into their parts."""
+    bucket number) and `first_orders` (rows: the bucket number of each customer whose first order
+    falls in the period) and sorts its rows into their parts."""
     orders_sql, orders_params = counted.query.sql_with_params()
-    table = connection.ops.quote_name(Order._meta.db_table)
-    statuses = ", ".join(["%s"] * len(COUNTED_ORDER_STATUSES))
+    first_sql, first_params = first_orders.query.sql_with_params()
     # RFM "high" without dividing: x ≥ Σx/n ⇔ x·n ≥ Σx; recency R = end − last day, so R ≤ mean R
     # ⇔ last·n ≥ Σlast.
     sql = f"""
         WITH o (customer_id, country, net, day_num, bucket_num) AS ({orders_sql}),
         pc AS (
-            SELECT customer_id, COUNT(*) AS f, SUM(net) AS m, MAX(day_num) AS last_num,
-                   MIN(bucket_num) AS first_bucket,
-                   EXISTS (SELECT 1 FROM {table} b WHERE b.customer_id = o.customer_id
-                           AND b.status IN ({statuses}) AND b.ordered_at < %s) AS bought_before
+            SELECT customer_id, COUNT(*) AS f, SUM(net) AS m, MAX(day_num) AS last_num
             FROM o WHERE customer_id IS NOT NULL GROUP BY customer_id
         ),
         s AS (SELECT COUNT(*) AS n, COALESCE(SUM(f), 0) AS sf, COALESCE(SUM(m), 0) AS sm,
@@ -166,7 +155,7 @@ def _customer_figures(counted, *, since: dt.datetime, limit: int) -> dict:
         SELECT 2, customer_id, NULL, f, m, last_num, NULL, NULL
         FROM (SELECT customer_id, f, m, last_num FROM pc ORDER BY m DESC, customer_id LIMIT %s) top
         UNION ALL
-        SELECT 3, first_bucket, NULL, COUNT(*), NULL, NULL, NULL, NULL FROM pc WHERE NOT bought_before GROUP BY first_bucket
+        SELECT 3, bucket_num, NULL, COUNT(*), NULL, NULL, NULL, NULL FROM ({first_sql}) n GROUP BY bucket_num
         UNION ALL
         SELECT 4, bucket_num, NULL, COUNT(DISTINCT customer_id), NULL, NULL, NULL, NULL
         FROM o WHERE customer_id IS NOT NULL GROUP BY bucket_num
@@ -176,7 +165,7 @@ def _customer_figures(counted, *, since: dt.datetime, limit: int) -> dict:
                SUM(CASE WHEN customer_id IS NULL THEN 1 ELSE 0 END), NULL, NULL
         FROM o GROUP BY country
     """
-    params = [*orders_params, *COUNTED_ORDER_STATUSES, connection.ops.adapt_datetimefield_value(since), limit]
+    params = [*orders_params, limit, *first_params]
     figures = {"segments": {}, "top": [], "new": {}, "active": {}, "countries": []}
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -18,6 +18,7 @@ from apps.platforms.tests.factories import ListingFactory, ShopFactory
 from apps.sales.ingest import CustomerData, LineData, OrderData, orders_upsert
 from apps.sales.ingest.fastwrite import CopyWriter, OrmWriter, row_writer
 from apps.sales.models import Customer, Order, OrderLine, SalesDaily
+from apps.sales.services import order_delete
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2025, 7, 1)
@@ -348,3 +349,33 @@ def test_the_records_of_new_orders_are_those_the_record_rule_gives(shop, product
     stored = sorted(FinancialRecord.objects.values_list(*RECORD_FIELDS), key=lambda r: r[-1])
     expected = sorted((row for order in Order.objects.all() for row in _record_rows(order)), key=lambda r: r[-1])
     assert len(stored) == 2 + 3 and stored == expected
+
+
+def test_a_customers_first_order_is_their_earliest_counted_one_and_follows_changes(shop, product):
+    later, latest = WHEN + dt.timedelta(days=2), WHEN + dt.timedelta(days=5)
+    orders_upsert(shop=shop, orders=[
+        make_order("p", status="pending", when=WHEN - dt.timedelta(days=1)),  # not counted
+        make_order("1", when=WHEN), make_order("2", when=later), make_order("3", when=latest),
+    ])
+    customer = Customer.objects.get()
+    assert customer.first_ordered_at == WHEN
+
+    orders_upsert(shop=shop, orders=[make_order("1", status="cancelled", when=WHEN, updated=WHEN + dt.timedelta(hours=1))])
+    customer.refresh_from_db()
+    assert customer.first_ordered_at == later
+
+    order_delete(order=Order.objects.get(platform_order_id="2"))
+    customer.refresh_from_db()
+    assert customer.first_ordered_at == latest
+
+    orders_upsert(shop=shop, orders=[make_order("3", status="cancelled", when=latest, updated=latest + dt.timedelta(hours=1))])
+    customer.refresh_from_db()
+    assert customer.first_ordered_at is None
+
+
+def test_an_order_moved_to_another_buyer_moves_the_first_order_too(shop, product):
+    orders_upsert(shop=shop, orders=[make_order("1", buyer="ann", email="ann@example.com")])
+    orders_upsert(shop=shop, orders=[make_order("1", buyer="bob", email="bob@example.com",
+                                                updated=WHEN + dt.timedelta(hours=1))])
+    firsts = dict(Customer.objects.values_list("platform_buyer_id", "first_ordered_at"))
+    assert firsts == {"ann": None, "bob": WHEN}

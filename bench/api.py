@@ -113,6 +113,7 @@ def main() -> None:
                         help="concurrent clients per endpoint; a comma-separated list runs each level in turn")
     parser.add_argument("--requests", type=int, default=200, help="per endpoint")
     parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--only", default="", help="drive only the endpoints whose label contains this text")
     last_day = dt.date.today() - dt.timedelta(days=1)
     parser.add_argument("--period", default=f"start={last_day - dt.timedelta(days=29)}&end={last_day}",
                         help="query string of the analyses' period (default: the last 30 days)")
@@ -148,6 +149,8 @@ def main() -> None:
                   f"endpoint (load average before: {os.getloadavg()[0]:.2f})")
             print(f"{'endpoint':<34}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>9}{'target':>9}  ok")
             for label, path, target in endpoints(args.period):
+                if args.only not in label:
+                    continue
                 latencies, rate, errors = asyncio.run(
                     drive(base, token, path, requests=args.requests, concurrency=concurrency)
                 )

@@ -1,10 +1,14 @@
 """ASGI entry point: HTTP through Django; WebSocket routes are added by the realtime layer."""
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "erp.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from erp.handlers import SyncChainASGIHandler  # noqa: E402
+
+django_asgi_app = SyncChainASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

@@ -78,7 +78,8 @@ def bench_user_token(env: dict) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-async def drive(base: str, token: str, path: str, *, requests: int, concurrency: int) -> tuple[list[float], float, int]:
+async def drive(base: str, token: str, path: str, *, requests: int, concurrency: int,
+                fresh_connections: bool) -> tuple[list[float], float, int]:
     latencies: list[float] = []
     errors = 0
     queue = asyncio.Queue()
@@ -94,7 +95,12 @@ async def drive(base: str, token: str, path: str, *, requests: int, concurrency:
             latencies.append((time.perf_counter() - began) * 1000)
             errors += response.status_code != 200
 
-    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+    # A connection per request: the server's workers share one listening socket and the kernel hands
+    # each new connection to an idle one, as a load balancer would. Kept-alive connections would all
+    # stay with whichever worker accepted them first (often the same one), serialising the clients.
+    limits = httpx.Limits(max_keepalive_connections=0) if fresh_connections else httpx.Limits()
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60,
+                                 limits=limits) as client:
         await client.get(path)  # warm the worker's connection and caches of the query plan
         began = time.perf_counter()
         await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
@@ -113,6 +119,8 @@ def main() -> None:
                         help="concurrent clients per endpoint; a comma-separated list runs each level in turn")
     parser.add_argument("--requests", type=int, default=200, help="per endpoint")
     parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--keep-alive", action="store_true",
+                        help="reuse connections (each stays with the worker that accepted it)")
     parser.add_argument("--only", default="", help="drive only the endpoints whose label contains this text")
     last_day = dt.date.today() - dt.timedelta(days=1)
     parser.add_argument("--period", default=f"start={last_day - dt.timedelta(days=29)}&end={last_day}",
@@ -152,7 +160,8 @@ def main() -> None:
                 if args.only not in label:
                     continue
                 latencies, rate, errors = asyncio.run(
-                    drive(base, token, path, requests=args.requests, concurrency=concurrency)
+                    drive(base, token, path, requests=args.requests, concurrency=concurrency,
+                          fresh_connections=not args.keep_alive)
                 )
                 p95 = percentile(latencies, 95)
                 verdict = "yes" if p95 < target and not errors else f"NO{' (errors: %d)' % errors if errors else ''}"

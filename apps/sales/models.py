@@ -175,10 +175,10 @@ class Order(TimeStampedModel):
             models.Index(fields=["shop", "ordered_at", "id"], include=["status", "buyer_country"], name="order_shop_time_id_idx"),
             models.Index(fields=["status", "ordered_at", "id"], include=["shop", "buyer_country"], name="order_status_time_id_idx"),
             models.Index(fields=["buyer_country", "ordered_at", "id"], include=["shop", "status"], name="order_country_time_id_idx"),
-            # The customer analysis reads a period's orders from this index alone.
+            # The customer and order analyses read a period's orders from this index alone.
             models.Index(fields=["ordered_at", "id"],
                          include=["shop", "status", "buyer_country", "customer", "total_amount_base",
-                                  "refund_amount_base"],
+                                  "refund_amount_base", "fulfillment_channel", "shipped_at"],
                          name="order_time_cover_idx"),
             models.Index(fields=["customer", "ordered_at"], include=["status"], name="order_customer_time_idx"),
         ]

@@ -2,12 +2,13 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from apps.core.api.fastread import FastReadMixin
 from apps.finance.models import Currency
 from apps.platforms.models import Shop
 from apps.sales.models import Customer, Order, OrderLine, Salesperson, SalesTarget
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class OrderLineSerializer(FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = OrderLine
         fields = [
@@ -17,7 +18,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(FastReadMixin, serializers.ModelSerializer):
     shop_code = serializers.CharField(source="shop.code", read_only=True)
     platform = serializers.CharField(source="shop.platform.code", read_only=True)
     lines = OrderLineSerializer(many=True, read_only=True)

@@ -45,6 +45,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='order',
-            index=models.Index(fields=['ordered_at', 'id'], include=('shop', 'status', 'buyer_country', 'customer', 'total_amount_base', 'refund_amount_base'), name='order_time_cover_idx'),
+            index=models.Index(fields=['ordered_at', 'id'], include=('shop', 'status', 'buyer_country', 'customer', 'total_amount_base', 'refund_amount_base', 'fulfillment_channel', 'shipped_at'), name='order_time_cover_idx'),
         ),
     ]

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, DecimalField, F, Lookup, Sum, Value
+from django.db.models import Count, DecimalField, F, Lookup, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 
 from apps.core.exceptions import InvalidStateTransition
@@ -108,29 +108,31 @@ def _rebuild_window(*, start: dt.date, end: dt.date, shop_ids: list[int] | None)
         orders = orders.filter(shop_id__in=shop_ids)
     lines = OrderLine.objects.filter(_InIdsOf(F("order_id"), orders.order_by().values("pk")))
 
-    # The database groups and inserts; no row passes through Python. Each order is joined to the sums
-    # of its own lines (joining lines directly would repeat the order's amounts once per line), then
-    # grouped. Every selected column is named (r_*) so the outer SELECT can refer to it.
+    # The database groups and inserts; no row passes through Python. Each order's units and cost are
+    # sums of its own lines, read by an index probe per order (joining lines directly would repeat the
+    # order's amounts once per line). Probes keep the cost linear whatever the planner believes: right
+    # after a bulk load in the same transaction it takes the shop to have no orders, and a join of the
+    # order rows with grouped lines was then planned as a loop re-grouping every line for each order.
+    lines_of = OrderLine.objects.filter(order_id=OuterRef("pk")).order_by().values("order_id")
     per_order = orders.values(
-        r_id=F("pk"), r_day=TruncDate("ordered_at", tzinfo=tz), r_shop=F("shop_id"),
+        r_day=TruncDate("ordered_at", tzinfo=tz), r_shop=F("shop_id"),
         r_platform=F("shop__platform_id"), r_country=F("buyer_country"), r_gross=F("total_amount_base"),
         r_refunds=F("refund_amount_base"), r_fees=F("platform_fee_base"),
+        r_units=Subquery(lines_of.annotate(units=Sum("quantity")).values("units")),
+        r_cogs=Subquery(lines_of.annotate(cost=_line_cost()).values("cost"), output_field=_money_output()),
     ).order_by()
-    line_sums = lines.values(r_order=F("order_id")).annotate(r_units=Sum("quantity"), r_cogs=_line_cost()).order_by()
     order_sql, order_params = per_order.query.sql_with_params()
-    line_sql, line_params = line_sums.query.sql_with_params()
     # Amounts are whole cents already; ROUND only clears the float noise of SQLite's sums.
     _insert_select(
         SalesDaily,
         {
             "date": "o.r_day", "shop": "o.r_shop", "platform": "o.r_platform", "buyer_country": "o.r_country",
-            "orders_count": "COUNT(*)", "units": "COALESCE(SUM(l.r_units), 0)",
+            "orders_count": "COUNT(*)", "units": "COALESCE(SUM(o.r_units), 0)",
             "gross_sales_base": "ROUND(SUM(o.r_gross), 2)", "refunds_base": "ROUND(SUM(o.r_refunds), 2)",
-            "platform_fees_base": "ROUND(SUM(o.r_fees), 2)", "cogs_base": "ROUND(COALESCE(SUM(l.r_cogs), 0), 2)",
+            "platform_fees_base": "ROUND(SUM(o.r_fees), 2)", "cogs_base": "ROUND(COALESCE(SUM(o.r_cogs), 0), 2)",
         },
-        f"FROM ({order_sql}) o LEFT JOIN ({line_sql}) l ON l.r_order = o.r_id "
-        "GROUP BY o.r_day, o.r_shop, o.r_platform, o.r_country",
-        (*order_params, *line_params),
+        f"FROM ({order_sql}) o GROUP BY o.r_day, o.r_shop, o.r_platform, o.r_country",
+        order_params,
     )
 
     sku_groups = (

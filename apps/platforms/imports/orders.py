@@ -144,7 +144,8 @@ class OrdersImporter(Importer):
             deferred_checks_run()
         if final and write and not self.errors:
             deferred_effects_apply(shop_id=self.shop.pk, rollup_days=self.rollup_days,
-                                   leaving_order_ids=self.leaving_order_ids)
+                                   leaving_order_ids=self.leaving_order_ids,
+                                   orders_written=self.counts.created + self.counts.updated)
 
     def _upsert(self, batch: list[tuple[OrderData, int]]) -> None:
         result = orders_upsert(shop=self.shop, orders=[data for data, _ in batch], defer_effects=True,

@@ -16,6 +16,7 @@ from apps.inventory.tests.factories import BundleComponentFactory, ProductFactor
 from apps.platforms.models import Listing
 from apps.platforms.tests.factories import ListingFactory, ShopFactory
 from apps.sales.ingest import CustomerData, LineData, OrderData, orders_upsert
+from apps.sales.ingest.effects import _ANALYZE_AFTER_ORDERS, deferred_effects_apply
 from apps.sales.ingest.fastwrite import CopyWriter, OrmWriter, row_writer
 from apps.sales.models import Customer, Order, OrderLine, SalesDaily
 from apps.sales.services import order_delete
@@ -379,3 +380,15 @@ def test_an_order_moved_to_another_buyer_moves_the_first_order_too(shop, product
                                                 updated=WHEN + dt.timedelta(hours=1))])
     firsts = dict(Customer.objects.values_list("platform_buyer_id", "first_ordered_at"))
     assert firsts == {"ann": None, "bob": WHEN}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="planner statistics of PostgreSQL")
+def test_after_a_large_import_the_planner_counts_the_orders_the_transaction_wrote(shop, product, writer):
+    orders_upsert(shop=shop, orders=[make_order(str(n)) for n in range(30)], defer_effects=True)
+    deferred_effects_apply(shop_id=shop.pk, rollup_days=[DAY], leaving_order_ids=[],
+                           orders_written=_ANALYZE_AFTER_ORDERS)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'orders'")
+        assert cursor.fetchone()[0] == 30
+    assert SalesDaily.objects.get(shop=shop, date=DAY).orders_count == 30

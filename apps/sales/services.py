@@ -197,15 +197,19 @@ def _first_orders_refresh(*, start: dt.date, end: dt.date, shop_ids: list[int] |
     quote = connection.ops.quote_name
     customers, orders = quote(Customer._meta.db_table), quote(Order._meta.db_table)
     statuses = ", ".join(["%s"] * len(COUNTED_ORDER_STATUSES))
-    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    first = (f"(SELECT MIN(o.ordered_at) FROM {orders} o"
+             f" WHERE o.customer_id = {customers}.id AND o.status IN ({statuses}))")
+    if connection.vendor == "postgresql":
+        # The candidates' ids first, then one primary-key probe each (see _InIdsOf): never a scan of
+        # every customer, however the planner sizes the candidates.
+        among, differs = f"= ANY(ARRAY({candidates_sql}))", "IS DISTINCT FROM"
+    else:
+        among, differs = f"IN ({candidates_sql})", "IS NOT"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {customers} SET first_ordered_at = f.first_at FROM ("
-            f" SELECT cand.id, (SELECT MIN(o.ordered_at) FROM {orders} o"
-            f"  WHERE o.customer_id = cand.id AND o.status IN ({statuses})) AS first_at"
-            f" FROM (SELECT u.customer_id AS id FROM ({candidates_sql}) u) cand"
-            f") f WHERE {customers}.id = f.id AND {customers}.first_ordered_at {differs} f.first_at",
-            (*COUNTED_ORDER_STATUSES, *candidates_params),
+            f"UPDATE {customers} SET first_ordered_at = {first}"
+            f" WHERE {customers}.id {among} AND {customers}.first_ordered_at {differs} {first}",
+            (*COUNTED_ORDER_STATUSES, *candidates_params, *COUNTED_ORDER_STATUSES),
         )
 
 

@@ -21,7 +21,7 @@ from apps.finance.selectors import RateTable
 from apps.inventory.models import Product
 from apps.platforms.models import Listing, Shop
 from apps.sales.models import Customer, Order, OrderLine
-from apps.sales.services import sales_rollups_rebuild
+from apps.sales.services import COUNTED_ORDER_STATUSES, sales_rollups_rebuild
 
 from .effects import finance_records_write, lines_post_stock, may_leave_stock
 from .fastwrite import ValuesIn, row_writer
@@ -41,7 +41,7 @@ _ORDERED_AT = _ORDER_FIELDS.index("ordered_at")
 _CUSTOMER_ID = _ORDER_FIELDS.index("customer_id")
 _LINE_FIELDS = ("platform_sku", "title", "quantity", "unit_price", "line_total", "line_total_base")
 _NEW_LINE_FIELDS = ("order_id", "platform_line_id", "listing_id", "product_id", "unit_cost_base", *_LINE_FIELDS)
-_CUSTOMER_FIELDS = ("shop_id", "platform_buyer_id", "email", "name", "country")
+_CUSTOMER_FIELDS = ("shop_id", "platform_buyer_id", "email", "name", "country", "first_ordered_at")
 
 
 class _OrderRow:
@@ -73,10 +73,16 @@ def _resolve_customers(shop: Shop, orders: Sequence[OrderData], writer,
     """Finds or creates each buyer once per shop: by platform buyer id, else by e-mail. `known` are
     buyers already found (the customers of the batch's stored orders): they are not looked up again."""
     wanted: dict[tuple[str, str], CustomerData] = {}
+    # A new buyer is written with their first order of the batch, which the rollup rebuild would
+    # otherwise set with a second write of every new customer row.
+    first_counted: dict[tuple[str, str], dt.datetime] = {}
     for order in orders:
         key = _customer_key(order.customer)
         if key is not None and key not in known:
             wanted.setdefault(key, order.customer)
+            if order.status in COUNTED_ORDER_STATUSES and (key not in first_counted
+                                                           or order.ordered_at < first_counted[key]):
+                first_counted[key] = order.ordered_at
     if not wanted:
         return dict(known)
     ids = [v for kind, v in wanted if kind == "id"]
@@ -104,7 +110,8 @@ def _resolve_customers(shop: Shop, orders: Sequence[OrderData], writer,
             found[key] = by_email[email]
             continue
         new_keys.append(key)
-        new_rows.append((shop.pk, data.platform_buyer_id, email, data.name[:200], (data.country or "")[:2].upper()))
+        new_rows.append((shop.pk, data.platform_buyer_id, email, data.name[:200], (data.country or "")[:2].upper(),
+                         first_counted.get(key)))
     if new_rows:
         found.update(zip(new_keys, writer.insert(Customer, _CUSTOMER_FIELDS, new_rows, return_ids=True)))
     return found

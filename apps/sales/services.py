@@ -159,10 +159,14 @@ def _rebuild_window(*, start: dt.date, end: dt.date, shop_ids: list[int] | None)
 
 @transaction.atomic
 def sales_rollups_rebuild(
-    *, start: dt.date, end: dt.date, shop_ids: list[int] | None = None, batch_size: int = 2000
+    *, start: dt.date, end: dt.date, shop_ids: list[int] | None = None, batch_size: int = 2000,
+    only_new_orders_of: list[int] | None = None,
 ) -> None:
-    """Recomputes SalesDaily and SkuSalesDaily for business days start..end (and the given shops).
-    `batch_size` is accepted for existing callers; the database now writes each window in one statement."""
+    """Recomputes SalesDaily and SkuSalesDaily for business days start..end (and the given shops),
+    and the first order of the customers those days concern.
+    `batch_size` is accepted for existing callers; the database now writes each window in one statement.
+    `only_new_orders_of`: the caller only added orders, whose customers are these ids; then only their
+    first orders can have moved (no order left, changed day or changed buyer)."""
     if end < start:
         return
     stale_daily = SalesDaily.objects.filter(date__gte=start, date__lte=end)
@@ -178,10 +182,11 @@ def sales_rollups_rebuild(
         window_end = min(end, window_start + dt.timedelta(days=_REBUILD_WINDOW_DAYS - 1))
         _rebuild_window(start=window_start, end=window_end, shop_ids=shop_ids)
         window_start = window_end + dt.timedelta(days=1)
-    _first_orders_refresh(start=start, end=end, shop_ids=shop_ids)
+    _first_orders_refresh(start=start, end=end, shop_ids=shop_ids, customer_ids=only_new_orders_of)
 
 
-def _first_orders_refresh(*, start: dt.date, end: dt.date, shop_ids: list[int] | None) -> None:
+def _first_orders_refresh(*, start: dt.date, end: dt.date, shop_ids: list[int] | None,
+                          customer_ids: list[int] | None = None) -> None:
     """Sets Customer.first_ordered_at (the earliest counted order) of every customer whose first
     order may have changed with the orders of these days: those with an order on them, and those
     whose first order was on them (it may have been cancelled, deleted or moved to another buyer).
@@ -191,9 +196,13 @@ def _first_orders_refresh(*, start: dt.date, end: dt.date, shop_ids: list[int] |
     first_here = Customer.objects.filter(first_ordered_at__gte=since, first_ordered_at__lt=until)
     if shop_ids is not None:
         with_orders, first_here = with_orders.filter(shop_id__in=shop_ids), first_here.filter(shop_id__in=shop_ids)
-    candidates_sql, candidates_params = (
-        with_orders.order_by().values("customer_id").union(first_here.order_by().values("pk")).query.sql_with_params()
-    )
+    if customer_ids is not None:
+        if not customer_ids:
+            return
+        candidates = Customer.objects.filter(pk__in=customer_ids).order_by().values("pk")
+    else:
+        candidates = with_orders.order_by().values("customer_id").union(first_here.order_by().values("pk"))
+    candidates_sql, candidates_params = candidates.query.sql_with_params()
     quote = connection.ops.quote_name
     customers, orders = quote(Customer._meta.db_table), quote(Order._meta.db_table)
     statuses = ", ".join(["%s"] * len(COUNTED_ORDER_STATUSES))

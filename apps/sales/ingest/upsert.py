@@ -377,7 +377,10 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
         else:
             if leaving:
                 lines_post_stock(order_ids=leaving)
-            sales_rollups_rebuild(start=min(touched_days), end=max(touched_days), shop_ids=[shop.pk])
+            sales_rollups_rebuild(
+                start=min(touched_days), end=max(touched_days), shop_ids=[shop.pk],
+                only_new_orders_of=None if changed else list({row.customer_id for row, _, _ in new_orders} - {None}),
+            )
         result.rollup_days = touched_days
     result.created = len(new_orders)
     result.updated = len(changed)

@@ -392,3 +392,10 @@ def test_after_a_large_import_the_planner_counts_the_orders_the_transaction_wrot
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'orders'")
         assert cursor.fetchone()[0] == 30
     assert SalesDaily.objects.get(shop=shop, date=DAY).orders_count == 30
+
+
+def test_a_returning_buyers_earlier_new_order_moves_their_first_order(shop, product):
+    orders_upsert(shop=shop, orders=[make_order("1", when=WHEN)])
+    earlier = WHEN - dt.timedelta(days=3)
+    orders_upsert(shop=shop, orders=[make_order("0", when=earlier), make_order("x", buyer="", email="")])
+    assert Customer.objects.get().first_ordered_at == earlier

@@ -22,9 +22,10 @@ BASE_FIELDS = ("exchange_rate", *(f"{name}_base" for name in ORDER_AMOUNT_FIELDS
 @admin.register(Customer)
 class CustomerAdmin(ErpImportExportAdmin):
     resource_classes = (CustomerResource,)
-    list_display = ("__str__", "email", "platform_buyer_id", "shop", "country", "created_at")
+    list_display = ("__str__", "email", "platform_buyer_id", "shop", "country", "first_ordered_at", "created_at")
     list_select_related = ("shop",)
     list_filter = ("shop", "country")
+    readonly_fields = ("first_ordered_at",)
     search_fields = ("name", "email", "platform_buyer_id", "phone")
 
 

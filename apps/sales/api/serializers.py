@@ -105,9 +105,9 @@ class CustomerSerializer(serializers.ModelSerializer):
         model = Customer
         fields = [
             "id", "shop", "shop_code", "platform_buyer_id", "email", "name", "country", "phone", "orders_count",
-            "net_sales_base", "last_order_at", "created_at",
+            "net_sales_base", "first_ordered_at", "last_order_at", "created_at",
         ]
-        read_only_fields = ["shop", "platform_buyer_id", "created_at"]
+        read_only_fields = ["shop", "platform_buyer_id", "first_ordered_at", "created_at"]
 
 
 class SalesTargetSerializer(serializers.ModelSerializer):

@@ -141,8 +141,11 @@ def test_customers_carry_their_order_count_and_net_sales(ops, shops):
     collected(shops[0], "1", buyer="amy")
     collected(shops[0], "2", buyer="amy")
     collected(shops[0], "3", buyer="amy", status="cancelled")
+    collected(shops[0], "0", buyer="amy", status="pending", when=WHEN - dt.timedelta(days=1))
     rows = ops.get("/api/v1/customers/").json()["data"]["items"]
     assert [(r["platform_buyer_id"], r["orders_count"], r["net_sales_base"]) for r in rows] == [("amy", 2, "140.00")]
+    # the first counted order (the pending one does not count), in the API's time zone
+    assert dt.datetime.fromisoformat(rows[0]["first_ordered_at"]) == WHEN
 
 
 def test_salespeople_are_saved_with_monthly_targets():

@@ -54,7 +54,7 @@ class BusinessDayNumber(Func):
         super().__init__(expression)
         self.zone, self.since, self.until = zone, since, until
 
-    def as_sql(self, compiler, connection, **extra):  # SQLite and others: the database's own conversion
+    def as_sql(self, compiler, connection, **extra):  # SQLite: its own conversion of the time zone
         day = TruncDate(self.source_expressions[0], tzinfo=self.zone)
         sql, params = compiler.compile(day)
         return f"CAST(julianday({sql}) - 2440587.5 AS INTEGER)", params
@@ -100,9 +100,9 @@ class BucketOf(Func):
         sql, params = compiler.compile(self.source_expressions[0])
         if self.week:
             return f"(({sql}) - ((({sql}) + 3) %% 7))", (*params, *params)
-        whens = " ".join(f"WHEN ({sql}) >= {int(start)} THEN {int(start)}" for start in reversed(self.starts[1:]))
-        repeated = [param for _ in self.starts[1:] for param in params]
-        if not whens:
-            return str(int(self.starts[0])), ()
-        return f"CASE {whens} ELSE {int(self.starts[0])} END", repeated
+        first, later = int(self.starts[0]), [int(start) for start in self.starts[1:]]
+        if not later:
+            return str(first), ()
+        whens = " ".join(f"WHEN ({sql}) >= {start} THEN {start}" for start in reversed(later))
+        return f"CASE {whens} ELSE {first} END", [param for _ in later for param in params]
 

@@ -189,36 +189,35 @@ def _first_orders_refresh(*, start: dt.date, end: dt.date, shop_ids: list[int] |
                           customer_ids: list[int] | None = None) -> None:
     """Sets Customer.first_ordered_at (the earliest counted order) of every customer whose first
     order may have changed with the orders of these days: those with an order on them, and those
-    whose first order was on them (it may have been cancelled, deleted or moved to another buyer).
-    Rows already right are not written."""
-    since, until = _business_bounds(start, end, ZoneInfo(settings.TIME_ZONE))
-    with_orders = Order.objects.filter(ordered_at__gte=since, ordered_at__lt=until, customer__isnull=False)
-    first_here = Customer.objects.filter(first_ordered_at__gte=since, first_ordered_at__lt=until)
-    if shop_ids is not None:
-        with_orders, first_here = with_orders.filter(shop_id__in=shop_ids), first_here.filter(shop_id__in=shop_ids)
+    whose first order was on them (it may have been cancelled, deleted or moved to another buyer);
+    or, when the caller only added orders, `customer_ids` (their customers). Rows already right are
+    not written."""
     if customer_ids is not None:
         if not customer_ids:
             return
         candidates = Customer.objects.filter(pk__in=customer_ids).order_by().values("pk")
     else:
+        since, until = _business_bounds(start, end, ZoneInfo(settings.TIME_ZONE))
+        with_orders = Order.objects.filter(ordered_at__gte=since, ordered_at__lt=until, customer__isnull=False)
+        first_here = Customer.objects.filter(first_ordered_at__gte=since, first_ordered_at__lt=until)
+        if shop_ids is not None:
+            with_orders, first_here = with_orders.filter(shop_id__in=shop_ids), first_here.filter(shop_id__in=shop_ids)
         candidates = with_orders.order_by().values("customer_id").union(first_here.order_by().values("pk"))
-    candidates_sql, candidates_params = candidates.query.sql_with_params()
+    # The candidates' ids first, then one primary-key probe each (_InIdsOf): never a scan of every
+    # customer, however the planner sizes the candidates.
+    among = Customer.objects.filter(_InIdsOf(F("pk"), candidates)).query
+    among_sql, among_params = among.where.as_sql(among.get_compiler(connection=connection), connection)
     quote = connection.ops.quote_name
     customers, orders = quote(Customer._meta.db_table), quote(Order._meta.db_table)
     statuses = ", ".join(["%s"] * len(COUNTED_ORDER_STATUSES))
     first = (f"(SELECT MIN(o.ordered_at) FROM {orders} o"
              f" WHERE o.customer_id = {customers}.id AND o.status IN ({statuses}))")
-    if connection.vendor == "postgresql":
-        # The candidates' ids first, then one primary-key probe each (see _InIdsOf): never a scan of
-        # every customer, however the planner sizes the candidates.
-        among, differs = f"= ANY(ARRAY({candidates_sql}))", "IS DISTINCT FROM"
-    else:
-        among, differs = f"IN ({candidates_sql})", "IS NOT"
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {customers} SET first_ordered_at = {first}"
-            f" WHERE {customers}.id {among} AND {customers}.first_ordered_at {differs} {first}",
-            (*COUNTED_ORDER_STATUSES, *candidates_params, *COUNTED_ORDER_STATUSES),
+            f" WHERE {among_sql} AND {customers}.first_ordered_at {differs} {first}",
+            (*COUNTED_ORDER_STATUSES, *among_params, *COUNTED_ORDER_STATUSES),
         )
 
 

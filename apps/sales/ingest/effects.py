@@ -164,7 +164,8 @@ def deferred_effects_apply(*, shop_id: int, rollup_days: Iterable[dt.date], leav
     if orders_written >= _ANALYZE_AFTER_ORDERS and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # ANALYZE inside a transaction counts the rows the transaction itself inserted.
-            cursor.execute(f"ANALYZE {Order._meta.db_table}, {OrderLine._meta.db_table}")
+            quote = connection.ops.quote_name
+            cursor.execute(f"ANALYZE {quote(Order._meta.db_table)}, {quote(OrderLine._meta.db_table)}")
     # PostgreSQL takes the ids as one array parameter; elsewhere they are query parameters, so a page at a time.
     step = len(leaving_order_ids) if connection.vendor == "postgresql" else _IDS_PER_QUERY
     for start in range(0, len(leaving_order_ids), step or 1):

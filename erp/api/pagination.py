@@ -35,13 +35,13 @@ class LargeTablePaginator(DjangoPaginator):
         self._estimated = False
         if not isinstance(self.object_list, QuerySet):
             return len(self.object_list)
-        unordered = self.object_list.order_by()
-        capped = unordered.values("pk")[: EXACT_COUNT_LIMIT + 1].count()
+        keys = self.object_list.order_by().values("pk")
+        capped = keys[: EXACT_COUNT_LIMIT + 1].count()
         if capped <= EXACT_COUNT_LIMIT:
             return capped
-        estimate = planner_row_estimate(unordered)
+        estimate = planner_row_estimate(keys)
         if estimate is None:
-            return unordered.count()
+            return keys.count()
         self._estimated = True
         # The planner may guess below what was just counted; the count is a floor.
         return max(estimate, capped)

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from rest_framework import serializers
 
+from apps.core.api.fastread import FastReadMixin
 from apps.sales.api.serializers import OrderLineSerializer, OrderSerializer
 from apps.sales.models import Order
 from apps.sales.tests.factories import CustomerFactory, OrderFactory, OrderLineFactory
@@ -43,3 +44,22 @@ def test_the_fast_representation_equals_drfs_for_orders_with_and_without_optiona
     assert fast[0]["lines"][0]["quantity"] == 3 and fast[1]["customer"] is None and fast[0]["customer"] == full.customer_id
     assert bare.pk == fast[1]["id"] and fast[0]["shipped_at"] is not None
     assert set(fast[0]) == set(OrderSerializer.Meta.fields)
+
+
+def test_the_read_plan_is_made_once_per_class_and_holds_no_request(monkeypatch, rf):
+    order = OrderFactory()
+    OrderLineFactory(order=order)
+    orders = list(Order.objects.select_related("shop__platform").prefetch_related("lines"))
+    for cls in (OrderSerializer, OrderLineSerializer):
+        monkeypatch.delattr(cls, "_read_plan", raising=False)
+    made = []
+    original = FastReadMixin._make_read_plan
+    monkeypatch.setattr(FastReadMixin, "_make_read_plan", lambda self: made.append(self) or original(self))
+
+    first = OrderSerializer(orders, many=True, context={"request": rf.get("/a")}).data
+    second = OrderSerializer(orders, many=True, context={"request": rf.get("/b")}).data
+
+    assert first == second and len(made) == 2  # one order plan, one line plan (the nested serializer)
+    assert {type(serializer) for serializer in made} == {OrderSerializer, OrderLineSerializer}
+    assert all(serializer.context == {} for serializer in made)
+    assert "_read_plan" in OrderSerializer.__dict__ and "_read_plan" in OrderLineSerializer.__dict__

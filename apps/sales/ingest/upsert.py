@@ -21,7 +21,7 @@ from apps.finance.selectors import RateTable
 from apps.inventory.models import Product
 from apps.platforms.models import Listing, Shop
 from apps.sales.models import Customer, Order, OrderLine
-from apps.sales.services import COUNTED_ORDER_STATUSES, sales_rollups_rebuild
+from apps.sales.services import COUNTED_ORDER_STATUSES, sales_rollups_add_new_orders, sales_rollups_rebuild
 
 from .effects import finance_records_write, lines_post_stock, may_leave_stock
 from .fastwrite import ValuesIn, row_writer
@@ -377,10 +377,11 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
         else:
             if leaving:
                 lines_post_stock(order_ids=leaving)
-            sales_rollups_rebuild(
-                start=min(touched_days), end=max(touched_days), shop_ids=[shop.pk],
-                only_new_orders_of=None if changed else list({row.customer_id for row, _, _ in new_orders} - {None}),
-            )
+            if changed:
+                sales_rollups_rebuild(start=min(touched_days), end=max(touched_days), shop_ids=[shop.pk])
+            else:
+                sales_rollups_add_new_orders(order_ids=[row.pk for row, _, _ in new_orders],
+                                             customer_ids={row.customer_id for row, _, _ in new_orders} - {None})
         result.rollup_days = touched_days
     result.created = len(new_orders)
     result.updated = len(changed)

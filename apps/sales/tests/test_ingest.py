@@ -18,7 +18,7 @@ from apps.platforms.tests.factories import ListingFactory, ShopFactory
 from apps.sales.ingest import CustomerData, LineData, OrderData, orders_upsert
 from apps.sales.ingest.effects import _ANALYZE_AFTER_ORDERS, deferred_effects_apply
 from apps.sales.ingest.fastwrite import CopyWriter, OrmWriter, row_writer
-from apps.sales.models import Customer, Order, OrderLine, SalesDaily
+from apps.sales.models import Customer, Order, OrderLine, SalesDaily, SkuSalesDaily
 from apps.sales.services import order_delete
 
 pytestmark = pytest.mark.django_db
@@ -299,6 +299,8 @@ def test_deferred_effects_wait_for_the_caller_and_then_match_the_immediate_ones(
                 list(SalesDaily.objects.values_list("orders_count", "units", "gross_sales_base")))
 
     Order.objects.all().delete()
+    SalesDaily.objects.all().delete()
+    SkuSalesDaily.objects.all().delete()
     StockMovement.objects.filter(movement_type="sale").delete()
     InventoryItem.objects.filter(product=product).update(on_hand=20)
     orders_upsert(shop=shop, orders=[make_order("d1", status="shipped", shipped_at=WHEN),
@@ -399,3 +401,36 @@ def test_a_returning_buyers_earlier_new_order_moves_their_first_order(shop, prod
     earlier = WHEN - dt.timedelta(days=3)
     orders_upsert(shop=shop, orders=[make_order("0", when=earlier), make_order("x", buyer="", email="")])
     assert Customer.objects.get().first_ordered_at == earlier
+
+
+def test_pages_of_new_orders_add_to_the_rollups_exactly_what_a_rebuild_gives(shop, product):
+    from apps.sales.services import sales_rollups_rebuild
+
+    other = ProductFactory(sku="LAMP-01", cost_price=Decimal("30.00"))
+    ListingFactory(shop=shop, platform_sku="shop-LAMP-01", product=other)
+    late = dt.datetime(2025, 7, 1, 17, 0, tzinfo=dt.UTC)  # 01:00 on 2 July in Shanghai
+    pages = [
+        [make_order("p1", quantity=1), make_order("p2", sku="shop-LAMP-01", buyer="b-2", email="b@example.com"),
+         make_order("p3", status="cancelled", buyer="b-3", email="c@example.com")],
+        # the same day and product again, a new day, a pending order, an unknown SKU, a refund
+        [make_order("p4", quantity=3, refund="10.00"), make_order("p5", when=late, buyer="b-4", email="d@example.com"),
+         make_order("p6", status="pending"), make_order("p7", sku="shop-UNKNOWN", buyer="b-5", email="e@example.com")],
+    ]
+    for page in pages:
+        assert orders_upsert(shop=shop, orders=page).created == len(page)
+
+    def rollups():
+        return (
+            sorted(SalesDaily.objects.values_list("date", "shop", "platform", "buyer_country", "orders_count", "units",
+                                                  "gross_sales_base", "refunds_base", "platform_fees_base", "cogs_base")),
+            sorted(SkuSalesDaily.objects.values_list("date", "shop", "product", "orders_count", "units",
+                                                     "gross_sales_base", "cogs_base")),
+        )
+
+    added = rollups()
+    sales_rollups_rebuild(start=DAY, end=DAY + dt.timedelta(days=1), shop_ids=[shop.pk])
+    assert added == rollups()
+    daily, sku = added
+    assert [(row[0], row[4], row[5]) for row in daily] == [(DAY, 4, 8), (DAY + dt.timedelta(days=1), 1, 2)]
+    assert [(row[0], row[2], row[3], row[4]) for row in sku] == [
+        (DAY, product.pk, 2, 4), (DAY, other.pk, 1, 2), (DAY + dt.timedelta(days=1), product.pk, 1, 2)]

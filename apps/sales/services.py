@@ -91,31 +91,18 @@ class _InIdsOf(Lookup):
         return f"{lhs} = ANY(ARRAY{sub_sql})", (*lhs_params, *sub_params)
 
 
-def _insert_select(model, columns: dict[str, str], select: str, params, *, add_on_conflict: tuple = (),
-                   summed: tuple = ()) -> None:
-    """INSERT INTO model's table (fields, the keys of `columns`) SELECT the `columns` values FROM `select`.
-    With `add_on_conflict` (the fields of the table's unique key), a row whose key exists already is
-    added to instead: its `summed` fields get the new values added."""
+def _insert_select(model, columns: dict[str, str], select: str, params) -> None:
+    """INSERT INTO model's table (fields, the keys of `columns`) SELECT the `columns` values FROM `select`."""
     quote = connection.ops.quote_name
-    column_of = {name: quote(model._meta.get_field(name).column) for name in columns}
-    targets = ", ".join(column_of.values())
+    targets = ", ".join(quote(model._meta.get_field(name).column) for name in columns)
     values = ", ".join(columns.values())
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({targets}) SELECT {values} {select}"
-    if add_on_conflict:
-        keys = ", ".join(column_of[name] for name in add_on_conflict)
-        sums = ", ".join(
-            f"{column} = {quote(model._meta.db_table)}.{column} + EXCLUDED.{column}"
-            for name, column in column_of.items() if name in summed
-        )
-        sql += f" ON CONFLICT ({keys}) DO UPDATE SET {sums}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({targets}) SELECT {values} {select}", params)
 
 
-def _rollups_insert(orders, *, tz: ZoneInfo, add: bool = False) -> None:
+def _rollups_insert(orders, *, tz: ZoneInfo) -> None:
     """Writes the SalesDaily and SkuSalesDaily rows of the counted orders among `orders`, grouped by
-    business day. `add`: the orders are in no rollup yet, and their figures are added to the rows
-    already there; otherwise the caller has deleted the rows of their days and shops first."""
+    business day; the caller has deleted the rows of their days and shops first."""
     orders = orders.filter(status__in=COUNTED_ORDER_STATUSES)
     lines = OrderLine.objects.filter(_InIdsOf(F("order_id"), orders.order_by().values("pk")))
 
@@ -144,8 +131,6 @@ def _rollups_insert(orders, *, tz: ZoneInfo, add: bool = False) -> None:
         },
         f"FROM ({order_sql}) o GROUP BY o.r_day, o.r_shop, o.r_platform, o.r_country",
         order_params,
-        add_on_conflict=("date", "shop", "buyer_country") if add else (),
-        summed=("orders_count", "units", "gross_sales_base", "refunds_base", "platform_fees_base", "cogs_base"),
     )
 
     sku_groups = (
@@ -158,7 +143,6 @@ def _rollups_insert(orders, *, tz: ZoneInfo, add: bool = False) -> None:
         .order_by()
     )
     sku_sql, sku_params = sku_groups.query.sql_with_params()
-    # "WHERE true": SQLite reads an ON CONFLICT right after a FROM as the join's ON otherwise.
     _insert_select(
         SkuSalesDaily,
         {
@@ -166,10 +150,8 @@ def _rollups_insert(orders, *, tz: ZoneInfo, add: bool = False) -> None:
             "units": "COALESCE(s.r_units, 0)", "gross_sales_base": "ROUND(COALESCE(s.r_gross, 0), 2)",
             "cogs_base": "ROUND(COALESCE(s.r_cogs, 0), 2)",
         },
-        f"FROM ({sku_sql}) s WHERE true",
+        f"FROM ({sku_sql}) s",
         sku_params,
-        add_on_conflict=("date", "shop", "product") if add else (),
-        summed=("orders_count", "units", "gross_sales_base", "cogs_base"),
     )
 
 
@@ -182,14 +164,94 @@ def _rebuild_window(*, start: dt.date, end: dt.date, shop_ids: list[int] | None)
     _rollups_insert(orders, tz=tz)
 
 
-@transaction.atomic
-def sales_rollups_add_new_orders(*, order_ids: list[int], customer_ids: Iterable[int]) -> None:
-    """Adds orders just created (in no rollup yet) to SalesDaily and SkuSalesDaily and refreshes the
-    first order of their customers (`customer_ids`). Gives what a rebuild of their days would give
-    (tested), for the cost of these orders alone rather than of every order on those days."""
-    if order_ids:
-        _rollups_insert(Order.objects.filter(pk__in=order_ids), tz=ZoneInfo(settings.TIME_ZONE), add=True)
-    _first_orders_refresh(start=None, end=None, shop_ids=None, customer_ids=list(customer_ids))
+class RollupDelta:
+    """The rollup figures of orders that are in no rollup yet, grouped as SalesDaily and SkuSalesDaily
+    rows, for sales_rollups_add. A writer that has just created orders knows their figures: adding
+    them costs one statement per table, where a rebuild re-reads every order of their days."""
+
+    def __init__(self):
+        self.daily: dict[tuple, list] = {}  # (day, shop, country) -> [platform, orders, units, gross, refunds, fees, cogs]
+        self.sku: dict[tuple, list] = {}  # (day, shop, product) -> [orders, units, gross, cogs]
+
+    def add_order(self, *, day: dt.date, shop_id: int, platform_id: int, country: str, status: str, gross: Decimal,
+                  refunds: Decimal, fees: Decimal, lines: Iterable[tuple]) -> None:
+        """`lines`: (product id or None, quantity, line total in base currency, unit cost in base
+        currency or None) of each line. Amounts are in cents already, so the sums are exact."""
+        if status not in COUNTED_ORDER_STATUSES:
+            return
+        daily = self.daily.setdefault((day, shop_id, country), [platform_id, 0, 0, ZERO, ZERO, ZERO, ZERO])
+        daily[1] += 1
+        daily[3] += gross
+        daily[4] += refunds
+        daily[5] += fees
+        products = set()
+        for product_id, quantity, total, unit_cost in lines:
+            cost = quantity * unit_cost if unit_cost is not None else ZERO
+            daily[2] += quantity
+            daily[6] += cost
+            if product_id is not None:
+                sku = self.sku.setdefault((day, shop_id, product_id), [0, 0, ZERO, ZERO])
+                if product_id not in products:
+                    products.add(product_id)
+                    sku[0] += 1
+                sku[1] += quantity
+                sku[2] += total
+                sku[3] += cost
+
+
+def sales_rollups_add(delta: RollupDelta) -> None:
+    """Adds the figures of orders that are in no rollup yet (tested equal to a rebuild of their days)."""
+    _rows_add(SalesDaily, keys=("date", "shop", "buyer_country"), others=("platform",),
+              summed=("orders_count", "units", "gross_sales_base", "refunds_base", "platform_fees_base", "cogs_base"),
+              rows=[(*key, *figures) for key, figures in delta.daily.items()])
+    _rows_add(SkuSalesDaily, keys=("date", "shop", "product"), others=(),
+              summed=("orders_count", "units", "gross_sales_base", "cogs_base"),
+              rows=[(*key, *figures) for key, figures in delta.sku.items()])
+
+
+_ROWS_PER_ADD = 500
+
+
+def _rows_add(model, *, keys: tuple, others: tuple, summed: tuple, rows: list[tuple]) -> None:
+    """INSERT rows (values of keys, others, summed) … ON CONFLICT (keys) DO UPDATE: a row whose key
+    is stored already has its `summed` fields increased by the row's."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    fields = [model._meta.get_field(name) for name in (*keys, *others, *summed)]
+    columns = [quote(field.column) for field in fields]
+    conflict = ", ".join(columns[: len(keys)])
+    sums = ", ".join(f"{column} = {table}.{column} + EXCLUDED.{column}" for column in columns[len(keys) + len(others):])
+    row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _ROWS_PER_ADD):
+            chunk = rows[start:start + _ROWS_PER_ADD]
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row_sql] * len(chunk))}"
+                f" ON CONFLICT ({conflict}) DO UPDATE SET {sums}",
+                [field.get_db_prep_value(value, connection) for row in chunk for field, value in zip(fields, row)],
+            )
+
+
+def customers_first_order_advance(earliest: dict[int, dt.datetime]) -> None:
+    """Sets the first order of each customer (id -> the time of their earliest new counted order)
+    to that time where it is earlier than the one stored, or none is: all that adding orders can do
+    to a customer's first order."""
+    if not earliest:
+        return
+    quote = connection.ops.quote_name
+    customers = quote(Customer._meta.db_table)
+    field = Customer._meta.get_field("first_ordered_at")
+    items = list(earliest.items())
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), _ROWS_PER_ADD):
+            chunk = items[start:start + _ROWS_PER_ADD]
+            values = " UNION ALL ".join(["SELECT %s AS id, %s AS t"] * len(chunk))
+            cursor.execute(
+                f"UPDATE {customers} SET first_ordered_at = v.t FROM ({values}) v"
+                f" WHERE {customers}.id = v.id AND ({customers}.first_ordered_at IS NULL"
+                f" OR {customers}.first_ordered_at > v.t)",
+                [value for pk, moment in chunk for value in (pk, field.get_db_prep_value(moment, connection))],
+            )
 
 
 @transaction.atomic
@@ -199,7 +261,7 @@ def sales_rollups_rebuild(
     """Recomputes SalesDaily and SkuSalesDaily for business days start..end (and the given shops),
     and the first order of the customers those days concern.
     `batch_size` is accepted for existing callers; the database now writes each window in one statement.
-    A caller that only added orders uses sales_rollups_add_new_orders instead."""
+    A caller that has only created orders adds them with sales_rollups_add instead."""
     if end < start:
         return
     stale_daily = SalesDaily.objects.filter(date__gte=start, date__lte=end)
@@ -218,24 +280,17 @@ def sales_rollups_rebuild(
     _first_orders_refresh(start=start, end=end, shop_ids=shop_ids)
 
 
-def _first_orders_refresh(*, start: dt.date | None, end: dt.date | None, shop_ids: list[int] | None,
-                          customer_ids: list[int] | None = None) -> None:
+def _first_orders_refresh(*, start: dt.date, end: dt.date, shop_ids: list[int] | None) -> None:
     """Sets Customer.first_ordered_at (the earliest counted order) of every customer whose first
     order may have changed with the orders of these days: those with an order on them, and those
-    whose first order was on them (it may have been cancelled, deleted or moved to another buyer);
-    or, when the caller only added orders, `customer_ids` (their customers). Rows already right are
-    not written."""
-    if customer_ids is not None:
-        if not customer_ids:
-            return
-        candidates = Customer.objects.filter(pk__in=customer_ids).order_by().values("pk")
-    else:
-        since, until = _business_bounds(start, end, ZoneInfo(settings.TIME_ZONE))
-        with_orders = Order.objects.filter(ordered_at__gte=since, ordered_at__lt=until, customer__isnull=False)
-        first_here = Customer.objects.filter(first_ordered_at__gte=since, first_ordered_at__lt=until)
-        if shop_ids is not None:
-            with_orders, first_here = with_orders.filter(shop_id__in=shop_ids), first_here.filter(shop_id__in=shop_ids)
-        candidates = with_orders.order_by().values("customer_id").union(first_here.order_by().values("pk"))
+    whose first order was on them (it may have been cancelled, deleted or moved to another buyer).
+    Rows already right are not written."""
+    since, until = _business_bounds(start, end, ZoneInfo(settings.TIME_ZONE))
+    with_orders = Order.objects.filter(ordered_at__gte=since, ordered_at__lt=until, customer__isnull=False)
+    first_here = Customer.objects.filter(first_ordered_at__gte=since, first_ordered_at__lt=until)
+    if shop_ids is not None:
+        with_orders, first_here = with_orders.filter(shop_id__in=shop_ids), first_here.filter(shop_id__in=shop_ids)
+    candidates = with_orders.order_by().values("customer_id").union(first_here.order_by().values("pk"))
     # The candidates' ids first, then one primary-key probe each (_InIdsOf): never a scan of every
     # customer, however the planner sizes the candidates.
     among = Customer.objects.filter(_InIdsOf(F("pk"), candidates)).query

@@ -21,7 +21,13 @@ from apps.finance.selectors import RateTable
 from apps.inventory.models import Product
 from apps.platforms.models import Listing, Shop
 from apps.sales.models import Customer, Order, OrderLine
-from apps.sales.services import COUNTED_ORDER_STATUSES, sales_rollups_add_new_orders, sales_rollups_rebuild
+from apps.sales.services import (
+    COUNTED_ORDER_STATUSES,
+    RollupDelta,
+    customers_first_order_advance,
+    sales_rollups_add,
+    sales_rollups_rebuild,
+)
 
 from .effects import finance_records_write, lines_post_stock, may_leave_stock
 from .fastwrite import ValuesIn, row_writer
@@ -40,6 +46,7 @@ _ORDER_FIELDS = (
 _ORDERED_AT = _ORDER_FIELDS.index("ordered_at")
 _CUSTOMER_ID = _ORDER_FIELDS.index("customer_id")
 _LINE_FIELDS = ("platform_sku", "title", "quantity", "unit_price", "line_total", "line_total_base")
+_QUANTITY, _LINE_TOTAL_BASE = _LINE_FIELDS.index("quantity"), _LINE_FIELDS.index("line_total_base")
 _NEW_LINE_FIELDS = ("order_id", "platform_line_id", "listing_id", "product_id", "unit_cost_base", *_LINE_FIELDS)
 _CUSTOMER_FIELDS = ("shop_id", "platform_buyer_id", "email", "name", "country", "first_ordered_at")
 
@@ -380,10 +387,30 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
             if changed:
                 sales_rollups_rebuild(start=min(touched_days), end=max(touched_days), shop_ids=[shop.pk])
             else:
-                sales_rollups_add_new_orders(order_ids=[row.pk for row, _, _ in new_orders],
-                                             customer_ids={row.customer_id for row, _, _ in new_orders} - {None})
+                _new_orders_add_to_rollups(shop, new_orders, day_of, listings, unit_cost)
         result.rollup_days = touched_days
     result.created = len(new_orders)
     result.updated = len(changed)
     result.order_ids.extend(row.pk for row in affected)
     return result
+
+
+def _new_orders_add_to_rollups(shop: Shop, new_orders: list, day_of: dict, listings: dict, unit_cost) -> None:
+    """A batch that only created orders adds their figures to the rollups and moves their
+    customers' first order back where one of them is earlier: figures the batch holds already."""
+    delta = RollupDelta()
+    earliest: dict[int, dt.datetime] = {}
+    for row, data, lines in new_orders:
+        day = day_of[data.platform_order_id]
+        products = [listings[line.platform_sku][1] for line in data.lines]
+        delta.add_order(
+            day=day, shop_id=shop.pk, platform_id=shop.platform_id, country=row.buyer_country, status=row.status,
+            gross=row.total_amount_base, refunds=row.refund_amount_base, fees=row.platform_fee_base,
+            lines=[(product_id, values[_QUANTITY], values[_LINE_TOTAL_BASE], unit_cost(product_id, day))
+                   for product_id, values in zip(products, lines)],
+        )
+        if row.customer_id is not None and row.status in COUNTED_ORDER_STATUSES:
+            if row.customer_id not in earliest or row.ordered_at < earliest[row.customer_id]:
+                earliest[row.customer_id] = row.ordered_at
+    sales_rollups_add(delta)
+    customers_first_order_advance(earliest)

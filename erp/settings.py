@@ -227,7 +227,7 @@ REST_FRAMEWORK = {
         "login_user": env.str("LOGIN_RATE_PER_USERNAME", default="10/min"),
     },
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "apps.users.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [

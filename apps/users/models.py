@@ -34,6 +34,8 @@ class User(AbstractUser):
         """Superusers and users holding a role that spans all shops are not limited to `shops`."""
         if self.is_superuser:
             return True
+        if "_sees_all_shops" in self.__dict__:  # read with the permissions (apps.users.access)
+            return self._sees_all_shops
         return Role.objects.filter(group__user=self, spans_all_shops=True).exists()
 
 

@@ -9,6 +9,8 @@
   reading the table, then loads those rows; skipping 20,000 whole rows is what makes deep pages slow.
 - Because the total may be an estimate, a page past the real end is found empty and answered 404,
   rather than being refused up front by the count.
+- A page that starts past the counting limit is read first: if it has rows, the total is past the
+  limit and is the estimate, with no count at all (the 1,000th page of a long list).
 """
 import json
 from functools import cached_property
@@ -35,24 +37,32 @@ class LargeTablePaginator(DjangoPaginator):
         self._estimated = False
         if not isinstance(self.object_list, QuerySet):
             return len(self.object_list)
-        keys = self.object_list.order_by().values("pk")
-        capped = keys[: EXACT_COUNT_LIMIT + 1].count()
+        capped = self._keys()[: EXACT_COUNT_LIMIT + 1].count()
         if capped <= EXACT_COUNT_LIMIT:
             return capped
-        estimate = planner_row_estimate(keys)
-        if estimate is None:
-            return keys.count()
-        self._estimated = True
         # The planner may guess below what was just counted; the count is a floor.
-        return max(estimate, capped)
+        return self._estimate(floor=capped)
 
-    def validate_number(self, number):
+    def _keys(self) -> QuerySet:
+        return self.object_list.order_by().values("pk")
+
+    def _estimate(self, *, floor: int) -> int:
+        """The planner's estimate of the total, known to be at least `floor` (exact where there is no planner to ask)."""
+        estimate = planner_row_estimate(self._keys())
+        self._estimated = estimate is not None
+        return self._keys().count() if estimate is None else max(estimate, floor)
+
+    def _positive(self, number) -> int:
         try:
             number = int(number)
         except (TypeError, ValueError):
             raise PageNotAnInteger(self.error_messages["invalid_page"])
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+    def validate_number(self, number):
+        number = self._positive(number)
         if number > self.num_pages and not self.count_is_estimate:
             if number == 1 and self.allow_empty_first_page:
                 return number
@@ -60,6 +70,15 @@ class LargeTablePaginator(DjangoPaginator):
         return number
 
     def page(self, number):
+        number = self._positive(number)
+        bottom = (number - 1) * self.per_page
+        if bottom >= EXACT_COUNT_LIMIT and isinstance(self.object_list, QuerySet) and "count" not in self.__dict__:
+            # A page that starts past the counting limit and has rows proves the total is past it too:
+            # the total is the estimate, and counting up to the limit would be wasted.
+            rows = self._slice(bottom, bottom + self.per_page)
+            if rows:
+                self.__dict__["count"] = self._estimate(floor=bottom + len(rows))
+                return Page(rows, number, self)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page

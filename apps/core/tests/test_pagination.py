@@ -86,3 +86,26 @@ def test_deep_pages_load_through_their_keys_and_match_the_plain_slice(suppliers,
     assert seen == expected
     # One more query for a deep page: the keys, then the rows.
     assert count_queries(lambda: page(client, 3, ordering="-name")) == shallow_queries + 1
+
+
+def test_a_page_past_the_limit_with_rows_takes_the_estimate_without_counting(suppliers, client, monkeypatch):
+    monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 20)
+    monkeypatch.setattr(pagination, "planner_row_estimate", lambda queryset: 1_000)
+    counts = []
+    real_count = pagination.QuerySet.count
+    monkeypatch.setattr(pagination.QuerySet, "count", lambda self: counts.append(self) or real_count(self))
+    body = page(client, 3).json()["data"]  # rows 20..29: past the limit of 20
+    assert [row["code"] for row in body["items"]] == [f"S{n:03d}" for n in range(20, 30)]
+    assert (body["total"], body["total_is_estimate"], counts) == (1_000, True, [])
+    # a planner guessing low: the rows seen are a floor
+    monkeypatch.setattr(pagination, "planner_row_estimate", lambda queryset: 3)
+    assert page(client, 3).json()["data"]["total"] == 30
+    # past the end: counted, then 404
+    assert page(client, 9).status_code == 404 and counts
+
+
+def test_without_a_planner_a_page_past_the_limit_still_has_the_exact_total(suppliers, client, monkeypatch):
+    monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 20)
+    monkeypatch.setattr(pagination, "planner_row_estimate", lambda queryset: None)
+    body = page(client, 3).json()["data"]
+    assert (body["total"], body["total_is_estimate"], len(body["items"])) == (ROWS, False, 10)

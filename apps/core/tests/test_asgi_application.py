@@ -1,10 +1,14 @@
 """The production ASGI application (erp.asgi): HTTP through Django with the middleware chain loaded
 synchronously, so a request crosses from the event loop to its thread once."""
 import asyncio
+import os
+import subprocess
+import sys
 import json
 
 import pytest
 from asgiref.sync import async_to_sync, iscoroutinefunction
+from django.conf import settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.users.tests.factories import UserFactory
@@ -58,3 +62,14 @@ def test_an_anonymous_api_request_gets_401_in_the_envelope():
 
     assert status == 401
     assert json.loads(body)["code"] == 401
+
+
+def test_a_worker_keeps_the_loaded_application_out_of_the_garbage_collectors_reach():
+    # Measured on a 1M-order database: without it, a full collection walking ~130k long-lived objects
+    # cost every ~30th request up to 100 ms.
+    code = "import gc, erp.asgi; print(gc.get_freeze_count())"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "erp.settings_test"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.split()[-1]) > 50_000

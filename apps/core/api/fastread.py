@@ -9,13 +9,15 @@ and converts, with each field's own to_representation, so the output is exactly 
 
 The plan is made from a prototype of the class built without instance or context, and kept with
 the class: building and deep-copying ~50 fields for every response cost more than serializing a
-page of them. Decimals that already have the field's places (all the database returns) and aware
-datetimes skip DRF's per-value work (a quantize context; a time zone lookup per field, here once per
-row) and give its exact text; any other value goes through DRF (tested). So a serializer using the mixin must have the same fields, converting the same way,
+page of them. So a serializer using the mixin must have the same fields, converting the same way,
 for every request (no fields chosen by the user, no links built from the request); the plain
-model, relation-key and nested-list fields of orders and lines are such fields."""
-import threading
+model, relation-key and nested-list fields of orders and lines are such fields.
+
+Decimals that already have the field's places (all the database returns) and aware datetimes skip
+DRF's per-value work (a quantize context; a time zone lookup per field, here once per row) and get
+its exact text; any other value goes through DRF (tested)."""
 import datetime as dt
+import threading
 from decimal import Decimal
 from operator import attrgetter
 

@@ -242,16 +242,25 @@ def customers_first_order_advance(earliest: dict[int, dt.datetime]) -> None:
         return
     quote = connection.ops.quote_name
     customers = quote(Customer._meta.db_table)
-    field = Customer._meta.get_field("first_ordered_at")
-    items = list(earliest.items())
+    where = (f" WHERE {customers}.id = v.id AND ({customers}.first_ordered_at IS NULL"
+             f" OR {customers}.first_ordered_at > v.t)")
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Two arrays: the same short statement for any number of customers (a UNION of one SELECT
+            # per customer took ~15 ms a page to plan).
+            cursor.execute(
+                f"UPDATE {customers} SET first_ordered_at = v.t"
+                f" FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, t)" + where,
+                [list(earliest), list(earliest.values())],
+            )
+            return
+        field = Customer._meta.get_field("first_ordered_at")
+        items = list(earliest.items())
         for start in range(0, len(items), _ROWS_PER_ADD):
             chunk = items[start:start + _ROWS_PER_ADD]
             values = " UNION ALL ".join(["SELECT %s AS id, %s AS t"] * len(chunk))
             cursor.execute(
-                f"UPDATE {customers} SET first_ordered_at = v.t FROM ({values}) v"
-                f" WHERE {customers}.id = v.id AND ({customers}.first_ordered_at IS NULL"
-                f" OR {customers}.first_ordered_at > v.t)",
+                f"UPDATE {customers} SET first_ordered_at = v.t FROM ({values}) v" + where,
                 [value for pk, moment in chunk for value in (pk, field.get_db_prep_value(moment, connection))],
             )
 

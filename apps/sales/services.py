@@ -222,13 +222,20 @@ def _rows_add(model, *, keys: tuple, others: tuple, summed: tuple, rows: list[tu
     columns = [quote(field.column) for field in fields]
     conflict = ", ".join(columns[: len(keys)])
     sums = ", ".join(f"{column} = {table}.{column} + EXCLUDED.{column}" for column in columns[len(keys) + len(others):])
-    row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    upsert = f" ON CONFLICT ({conflict}) DO UPDATE SET {sums}"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            if rows:  # a column each: the same short statement for any number of rows
+                arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+                cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})" + upsert,
+                               [[field.get_db_prep_value(value, connection) for value in column]
+                                for field, column in zip(fields, zip(*rows))])
+            return
+        row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
         for start in range(0, len(rows), _ROWS_PER_ADD):
             chunk = rows[start:start + _ROWS_PER_ADD]
             cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row_sql] * len(chunk))}"
-                f" ON CONFLICT ({conflict}) DO UPDATE SET {sums}",
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row_sql] * len(chunk))}" + upsert,
                 [field.get_db_prep_value(value, connection) for row in chunk for field, value in zip(fields, row)],
             )
 

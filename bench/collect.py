@@ -114,8 +114,11 @@ def main() -> None:
             for model in (Order, OrderLine, Customer, FinancialRecord, Listing, SalesDaily, SkuSalesDaily,
                           StockMovement, InventoryItem, CollectionRun):
                 cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    # Each run starts from an empty shop: its orders, and what the last run created with them
+    # (buyers, listings, the day rollups), which would otherwise make this "first" pull find them.
     Order.objects.filter(shop=shop).delete()
-    CollectionRun.objects.filter(shop=shop).delete()
+    for model in (Customer, Listing, SalesDaily, SkuSalesDaily, CollectionRun):
+        model.objects.filter(shop=shop).delete()
     shop.api_base_url, shop.credentials = base_url, {"access_token": TOKEN}
     shop.save()
     end = START + dt.timedelta(minutes=2 * args.orders, days=3)  # shipped orders move on up to a day later

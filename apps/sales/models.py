@@ -18,8 +18,9 @@ class Customer(TimeStampedModel):
     name = models.CharField("姓名", max_length=200, blank=True)
     country = models.CharField("国家", max_length=2, blank=True)
     phone = models.CharField("电话", max_length=40, blank=True)
-    # The customer's earliest counted order, kept by sales_rollups_rebuild: who is new in a period is
-    # a range of this index, not a look-up of every buyer's history.
+    # The customer's earliest counted order, kept with the rollups (sales_rollups_rebuild, or
+    # customers_first_order_advance for new orders): who is new in a period is a range of this index,
+    # not a look-up of every buyer's history.
     first_ordered_at = models.DateTimeField("首单时间", null=True, blank=True, editable=False)
 
     class Meta:

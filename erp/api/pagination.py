@@ -80,7 +80,6 @@ class LargeTablePaginator(DjangoPaginator):
                 self.__dict__["count"] = self._estimate(floor=bottom + len(rows))
                 return Page(rows, number, self)
         number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if self.count_is_estimate:
             rows = self._slice(bottom, top)

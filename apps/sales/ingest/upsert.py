@@ -80,8 +80,8 @@ def _resolve_customers(shop: Shop, orders: Sequence[OrderData], writer,
     """Finds or creates each buyer once per shop: by platform buyer id, else by e-mail. `known` are
     buyers already found (the customers of the batch's stored orders): they are not looked up again."""
     wanted: dict[tuple[str, str], CustomerData] = {}
-    # A new buyer is written with their first order of the batch, which the rollup rebuild would
-    # otherwise set with a second write of every new customer row.
+    # A new buyer is written with their first order of the batch, which the rollup step (a rebuild,
+    # or customers_first_order_advance) would otherwise set with a second write of every new row.
     first_counted: dict[tuple[str, str], dt.datetime] = {}
     for order in orders:
         key = _customer_key(order.customer)

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from apps.core.api.scoping import ShopScopedMixin, user_shop_ids
 from apps.core.api.viewsets import ErpModelViewSet
 from apps.core.money import ZERO
+from apps.platforms.models import Shop
 from apps.sales import services
 from apps.sales.ingest.manual import order_save_manual
 from apps.sales.models import Customer, Order, OrderLine, Salesperson, SalesTarget
@@ -28,8 +29,11 @@ class OrderViewSet(ShopScopedMixin, ErpModelViewSet):
     """Orders with their lines. Writes go through the same upsert as collection (base amounts,
     books, stock and rollups follow)."""
 
-    queryset = Order.objects.select_related("shop__platform").defer("shop__credentials").prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
+    # The shop and platform codes by a query of the page's few shops, not a join: joined, every row
+    # brings its own shop and platform instances (a fifth of a page's time, measured).
+    queryset = Order.objects.prefetch_related(
+        Prefetch("shop", queryset=Shop.objects.select_related("platform").only("code", "platform__code")),
+        Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
     )
     serializer_class = OrderSerializer
     filterset_class = OrderFilter

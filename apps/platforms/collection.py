@@ -1,7 +1,8 @@
 """Collection runs: one shop, one kind, page by page, each page stored together with the
 checkpoint that follows it, so a run killed after page k resumes at page k+1 and stores every
 order exactly once. Order pages are fetched and cleaned one page ahead, in a thread, while the
-previous page is stored."""
+previous page is stored; on PostgreSQL two pages are stored at once, committing in order
+(OrderPagePipeline)."""
 import asyncio
 import datetime as dt
 import logging
@@ -20,6 +21,7 @@ from apps.platforms.connectors.base import DataCollector, Page, ShopContext
 from apps.platforms.connectors.errors import AuthError, CleaningError, ConnectorError
 from apps.platforms.models import CollectionRun, Listing, QuarantinedRecord, Shop
 from apps.sales.ingest import OrderData, orders_upsert
+from apps.sales.ingest.types import BatchTurn
 
 logger = logging.getLogger("erp.collection")
 Status = CollectionRun.Status
@@ -116,13 +118,16 @@ def clean_order_page(connector: DataCollector, page: Page) -> CleanedPage:
 
 
 @transaction.atomic
-def _store_order_page(run: CollectionRun, shop: Shop, connector: DataCollector, page: CleanedPage) -> None:
+def _store_order_page(run: CollectionRun, shop: Shop, connector: DataCollector, page: CleanedPage,
+                      turn: BatchTurn | None = None) -> None:
     quarantined = [
         QuarantinedRecord(run=run, shop=shop, kind=run.kind, reason=reason, payload=record,
                           external_id=_record_id(record)[:128])
         for record, reason in page.rejected
     ]
-    result = orders_upsert(shop=shop, orders=page.orders)
+    result = orders_upsert(shop=shop, orders=page.orders, turn=turn)
+    if turn is not None:
+        turn.shared()  # the run's progress and checkpoint follow the previous page's
     for data, reason in result.rejected:
         raw = next((r for r in page.records if _record_id(r) == data.platform_order_id),
                    {"platform_order_id": data.platform_order_id})
@@ -256,8 +261,141 @@ def _keep_refreshed_credentials(shop_id: int, connector: DataCollector | None) -
 
 def _collect_orders(run, shop, connector, since, until, checkpoint) -> None:
     with OrderPagePrefetcher(connector, since, until, checkpoint) as pages:
-        while (page := pages.next_page()) is not None:
-            _store_order_page(run, shop, connector, page)
+        if not OrderPagePipeline.usable():
+            while (page := pages.next_page()) is not None:
+                _store_order_page(run, shop, connector, page)
+            return
+        with OrderPagePipeline(run, shop, connector) as pipeline:
+            while (page := pages.next_page()) is not None:
+                pipeline.store(page)
+
+
+class _PreviousPageFailed(Exception):
+    """The page before failed: this one is rolled back (the run fails with that page's error)."""
+
+
+class _PageSlot:
+    """One page on its way through the pipeline, as the page after it sees it."""
+
+    def __init__(self, page: CleanedPage):
+        self.page = page
+        self.order_ids = {order.platform_order_id for order in page.orders}
+        self.customers: dict = {}
+        self.error: BaseException | None = None
+        self._resolved = threading.Event()  # its buyers are known (or it has ended)
+        self._ended = threading.Event()  # committed, or failed (`error`)
+
+    def resolved(self, customers: dict) -> None:
+        self.customers = customers
+        self._resolved.set()
+
+    def end(self, error: BaseException | None = None) -> None:
+        self.error = error
+        self._resolved.set()
+        self._ended.set()
+
+    def wait_until_ended(self) -> None:
+        """Waits for the page's end, whatever it was (the caller looks at `error`)."""
+        self._ended.wait()
+
+    def wait_resolved(self) -> None:
+        self._resolved.wait()
+        if self.error is not None:
+            raise _PreviousPageFailed
+
+    def wait_ended(self) -> None:
+        self._ended.wait()
+        if self.error is not None:
+            raise _PreviousPageFailed
+
+
+class OrderPagePipeline:
+    """Stores order pages two at a time, each in its own transaction on its own connection, so the
+    database works on page k (its writes, foreign-key checks and commit) while page k+1 is decided
+    in Python. Exactly-once holds as with one page at a time:
+    - pages commit in order: page k+1 takes its turn for the rows pages share (stock, rollups,
+      customers' first orders, the run's progress and checkpoint) only once page k has committed,
+      and if page k failed it rolls back, so the committed pages are always a prefix of the run;
+    - page k+1 starts once page k has found or created its buyers, and takes those from it (some
+      not committed yet: committing after page k makes that safe) instead of creating them twice;
+    - a page that repeats an order of the page before waits for that page's commit first;
+    - a listing both pages would create is created by the first; the second waits on its key.
+    Used on PostgreSQL outside any transaction; elsewhere (SQLite, inside a caller's transaction)
+    pages are stored one at a time."""
+
+    def __init__(self, run: CollectionRun, shop: Shop, connector: DataCollector):
+        self.run, self.shop, self.connector = run, shop, connector
+        self._last: _PageSlot | None = None
+        self._slots: list[_PageSlot] = []  # the pages not known to have ended, oldest first
+        self._submitted = 0
+        self._queues = [queue.SimpleQueue(), queue.SimpleQueue()]
+        self._threads = [
+            threading.Thread(target=self._work, args=(q,), name=f"collect-store-{shop.pk}-{n}", daemon=True)
+            for n, q in enumerate(self._queues)
+        ]
+
+    @staticmethod
+    def usable() -> bool:
+        connection = transaction.get_connection()
+        return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+    def __enter__(self) -> "OrderPagePipeline":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for q in self._queues:
+            q.put(None)
+        for thread in self._threads:
+            thread.join()
+        # A page that failed fails the run, before any error met fetching a later page.
+        self._raise_first_error()
+
+    def store(self, page: CleanedPage) -> None:
+        """Hands the page to the pipeline, once fewer than two pages are in it. Raises the error of
+        an earlier page that failed."""
+        if len(self._slots) == 2:
+            self._slots[0].wait_until_ended()
+            self._raise_first_error()
+            self._slots.pop(0)
+        self._raise_first_error()
+        slot = _PageSlot(page)
+        self._queues[self._submitted % 2].put((slot, self._last))
+        self._submitted += 1
+        self._slots.append(slot)
+        self._last = slot
+
+    def _raise_first_error(self) -> None:
+        for slot in self._slots:
+            if slot.error is not None and not isinstance(slot.error, _PreviousPageFailed):
+                raise slot.error
+
+    def _work(self, pages: queue.SimpleQueue) -> None:
+        try:
+            while (item := pages.get()) is not None:
+                slot, previous = item
+                try:
+                    self._store(slot, previous)
+                except BaseException as exc:  # handed to the run's thread, which raises it there
+                    slot.end(exc)
+                else:
+                    slot.end()
+        finally:
+            db_connection = transaction.get_connection()
+            db_connection.close()
+
+    def _store(self, slot: _PageSlot, previous: _PageSlot | None) -> None:
+        known: dict = {}
+        if previous is not None:
+            if slot.order_ids & previous.order_ids:
+                previous.wait_ended()
+            else:
+                previous.wait_resolved()
+            known = previous.customers
+        shared = previous.wait_ended if previous is not None else (lambda: None)
+        turn = BatchTurn(known_customers=known, resolved=slot.resolved, shared=shared)
+        _store_order_page(self.run, self.shop, self.connector, slot.page, turn)
 
 
 class OrderPagePrefetcher:

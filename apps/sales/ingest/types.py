@@ -1,4 +1,5 @@
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -76,3 +77,16 @@ class UpsertResult:
         self.order_ids.extend(other.order_ids)
         self.rollup_days |= other.rollup_days
         self.leaving_order_ids.extend(other.leaving_order_ids)
+
+
+@dataclass
+class BatchTurn:
+    """Lets a batch be stored while the batch before it is still being stored in another transaction
+    (collection pipelines its pages). `known_customers`: the buyers the batch before found or created
+    (key -> id; some not committed yet, which is why this batch must commit after it); `resolved`
+    hands this batch's buyers on to the next; `shared` blocks until the batch before has committed,
+    and runs before this batch writes rows other batches write too (stock, rollups, first orders)."""
+
+    known_customers: dict
+    resolved: Callable[[dict], None]
+    shared: Callable[[], None]

@@ -32,7 +32,7 @@ from apps.sales.services import (
 from .effects import finance_records_write, lines_post_stock, may_leave_stock
 from .fastwrite import ValuesIn, row_writer
 from .lines import LineMatch, StoredLine, lines_match
-from .types import CustomerData, OrderData, UpsertResult
+from .types import BatchTurn, CustomerData, OrderData, UpsertResult
 from .validation import order_data_problem
 
 # Fields compared to decide whether a stored order changed (and written when it did).
@@ -233,7 +233,7 @@ def _lines_same(match: LineMatch, values: list[tuple]) -> bool:
 
 @transaction.atomic
 def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: bool = False,
-                  listings_seen: dict | None = None) -> UpsertResult:
+                  listings_seen: dict | None = None, turn: BatchTurn | None = None) -> UpsertResult:
     """Stores a batch of one shop's orders exactly once: new ones are created, changed ones updated
     (with their lines, finance records, stock effects and rollups), identical ones left alone.
 
@@ -242,7 +242,9 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
     all its batches once, with `deferred_effects_apply`, before the transaction ends.
 
     `listings_seen` (a dict the caller keeps, empty at first) carries the shop's listings from one
-    batch to the next of the same transaction, so each SKU is looked up once, not once per batch."""
+    batch to the next of the same transaction, so each SKU is looked up once, not once per batch.
+
+    `turn`: this batch is stored while the one before it may still be (see BatchTurn)."""
     result = UpsertResult()
     known_currencies = set(Currency.objects.values_list("code", flat=True))
     latest: dict[str, OrderData] = {}
@@ -294,7 +296,11 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
                 known_customers[("id", buyer_id)] = values[_CUSTOMER_ID]
             if email:
                 known_customers.setdefault(("email", email), values[_CUSTOMER_ID])
+    if turn is not None:
+        known_customers = {**turn.known_customers, **known_customers}
     customers = _resolve_customers(shop, [d for d, _ in priced], writer, known_customers)
+    if turn is not None:
+        turn.resolved(customers)
     existing_lines: dict[int, list[StoredLine]] = {}
     if existing:
         for pk, order_id, line_id, *values, posted_at in OrderLine.objects.filter(
@@ -382,6 +388,8 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
         if defer_effects:
             result.leaving_order_ids = leaving
         else:
+            if turn is not None:
+                turn.shared()
             if leaving:
                 lines_post_stock(order_ids=leaving)
             if changed:

@@ -323,12 +323,14 @@ class OrderPagePipeline:
     Used on PostgreSQL outside any transaction; elsewhere (SQLite, inside a caller's transaction)
     pages are stored one at a time."""
 
+    depth = 2  # pages stored at once
+
     def __init__(self, run: CollectionRun, shop: Shop, connector: DataCollector):
         self.run, self.shop, self.connector = run, shop, connector
         self._last: _PageSlot | None = None
         self._slots: list[_PageSlot] = []  # the pages not known to have ended, oldest first
         self._submitted = 0
-        self._queues = [queue.SimpleQueue(), queue.SimpleQueue()]
+        self._queues = [queue.SimpleQueue() for _ in range(self.depth)]
         self._threads = [
             threading.Thread(target=self._work, args=(q,), name=f"collect-store-{shop.pk}-{n}", daemon=True)
             for n, q in enumerate(self._queues)
@@ -355,13 +357,13 @@ class OrderPagePipeline:
     def store(self, page: CleanedPage) -> None:
         """Hands the page to the pipeline, once fewer than two pages are in it. Raises the error of
         an earlier page that failed."""
-        if len(self._slots) == 2:
+        if len(self._slots) == self.depth:
             self._slots[0].wait_until_ended()
             self._raise_first_error()
             self._slots.pop(0)
         self._raise_first_error()
         slot = _PageSlot(page)
-        self._queues[self._submitted % 2].put((slot, self._last))
+        self._queues[self._submitted % self.depth].put((slot, self._last))
         self._submitted += 1
         self._slots.append(slot)
         self._last = slot

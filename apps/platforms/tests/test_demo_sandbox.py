@@ -1,6 +1,8 @@
 """The running demo really collects: each demo shop is pointed at its local contract server and
 a collection run brings orders in, for every platform that has a connector."""
+import contextlib
 import random
+import socket
 
 import pytest
 from django.test import override_settings
@@ -32,8 +34,23 @@ def demo_shops():
     return shops
 
 
+def free_port_base(count: int) -> int:
+    """A base port whose next `count` ports are free now, below the kernel's ephemeral range (from
+    32768): a random base inside it once met a client socket's local port (EADDRINUSE)."""
+    for _ in range(50):
+        base = random.randint(20000, 32000 - count)
+        try:
+            with contextlib.ExitStack() as sockets:
+                for port in range(base, base + count):
+                    sockets.enter_context(socket.socket()).bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free run of ports between 20000 and 32000")
+
+
 def test_every_demo_shop_collects_orders_from_its_sandbox(demo_shops):
-    with override_settings(SANDBOX_PORT_BASE=random.randint(20000, 40000)):
+    with override_settings(SANDBOX_PORT_BASE=free_port_base(len(HANDLERS))):
         pairs = demo_shops_point_at_sandbox()
     assert sorted(shop.platform.code for shop, _ in pairs) == sorted(HANDLERS)
     servers = start_demo_servers(pairs)

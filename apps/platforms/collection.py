@@ -327,7 +327,6 @@ class OrderPagePipeline:
 
     def __init__(self, run: CollectionRun, shop: Shop, connector: DataCollector):
         self.run, self.shop, self.connector = run, shop, connector
-        self._last: _PageSlot | None = None
         self._slots: list[_PageSlot] = []  # the pages not known to have ended, oldest first
         self._submitted = 0
         self._queues = [queue.SimpleQueue() for _ in range(self.depth)]
@@ -355,18 +354,17 @@ class OrderPagePipeline:
         self._raise_first_error()
 
     def store(self, page: CleanedPage) -> None:
-        """Hands the page to the pipeline, once fewer than two pages are in it. Raises the error of
+        """Hands the page to the pipeline, once fewer than `depth` pages are in it. Raises the error of
         an earlier page that failed."""
         if len(self._slots) == self.depth:
             self._slots[0].wait_until_ended()
             self._raise_first_error()
             self._slots.pop(0)
         self._raise_first_error()
-        slot = _PageSlot(page)
-        self._queues[self._submitted % self.depth].put((slot, self._last))
+        slot, previous = _PageSlot(page), (self._slots[-1] if self._slots else None)
+        self._queues[self._submitted % self.depth].put((slot, previous))
         self._submitted += 1
         self._slots.append(slot)
-        self._last = slot
 
     def _raise_first_error(self) -> None:
         for slot in self._slots:

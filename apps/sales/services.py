@@ -100,10 +100,14 @@ def _insert_select(model, columns: dict[str, str], select: str, params) -> None:
         cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({targets}) SELECT {values} {select}", params)
 
 
-def _rollups_insert(orders, *, tz: ZoneInfo) -> None:
-    """Writes the SalesDaily and SkuSalesDaily rows of the counted orders among `orders`, grouped by
-    business day; the caller has deleted the rows of their days and shops first."""
-    orders = orders.filter(status__in=COUNTED_ORDER_STATUSES)
+def _rebuild_window(*, start: dt.date, end: dt.date, shop_ids: list[int] | None) -> None:
+    """Writes the SalesDaily and SkuSalesDaily rows of these days' counted orders (of the shops);
+    the caller has deleted the rows of those days and shops first."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    since, until = _business_bounds(start, end, tz)
+    orders = Order.objects.filter(status__in=COUNTED_ORDER_STATUSES, ordered_at__gte=since, ordered_at__lt=until)
+    if shop_ids is not None:
+        orders = orders.filter(shop_id__in=shop_ids)
     lines = OrderLine.objects.filter(_InIdsOf(F("order_id"), orders.order_by().values("pk")))
 
     # The database groups and inserts; no row passes through Python. Each order's units and cost are
@@ -153,15 +157,6 @@ def _rollups_insert(orders, *, tz: ZoneInfo) -> None:
         f"FROM ({sku_sql}) s",
         sku_params,
     )
-
-
-def _rebuild_window(*, start: dt.date, end: dt.date, shop_ids: list[int] | None) -> None:
-    tz = ZoneInfo(settings.TIME_ZONE)
-    since, until = _business_bounds(start, end, tz)
-    orders = Order.objects.filter(ordered_at__gte=since, ordered_at__lt=until)
-    if shop_ids is not None:
-        orders = orders.filter(shop_id__in=shop_ids)
-    _rollups_insert(orders, tz=tz)
 
 
 class RollupDelta:

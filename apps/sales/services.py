@@ -239,13 +239,15 @@ def _rows_add(model, *, keys: tuple, others: tuple, summed: tuple, rows: list[tu
 def customers_first_order_advance(earliest: dict[int, dt.datetime]) -> None:
     """Sets the first order of each customer (id -> the time of their earliest new counted order)
     to that time where it is earlier than the one stored, or none is: all that adding orders can do
-    to a customer's first order."""
+    to a customer's first order. Those of them who now have two or more counted orders get their
+    orders marked `repeat_buyer`."""
     if not earliest:
         return
     quote = connection.ops.quote_name
     customers = quote(Customer._meta.db_table)
     where = (f" WHERE {customers}.id = v.id AND ({customers}.first_ordered_at IS NULL"
              f" OR {customers}.first_ordered_at > v.t)")
+    _repeat_buyers_mark(list(earliest))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Two arrays: the same short statement for any number of customers (a UNION of one SELECT
@@ -265,6 +267,30 @@ def customers_first_order_advance(earliest: dict[int, dt.datetime]) -> None:
                 f"UPDATE {customers} SET first_ordered_at = v.t FROM ({values}) v" + where,
                 [value for pk, moment in chunk for value in (pk, field.get_db_prep_value(moment, connection))],
             )
+
+
+def _repeat_buyers_mark(customer_ids: list[int]) -> None:
+    """Marks the orders of those of these customers who have two or more counted orders (new
+    orders can only add to a customer's count)."""
+    quote = connection.ops.quote_name
+    orders = quote(Order._meta.db_table)
+    statuses = ", ".join(["%s"] * len(COUNTED_ORDER_STATUSES))
+    with connection.cursor() as cursor:
+        for start in range(0, len(customer_ids), _ROWS_PER_ADD):
+            chunk = customer_ids[start:start + _ROWS_PER_ADD]
+            if connection.vendor == "postgresql":
+                among, params = "= ANY(%s::bigint[])", [chunk]
+            else:
+                among, params = f"IN ({', '.join(['%s'] * len(chunk))})", chunk
+            # The repeat buyers' ids first (ARRAY), then their orders by the customer/time index.
+            repeaters = (f"SELECT customer_id FROM {orders} WHERE customer_id {among} AND status IN ({statuses})"
+                         f" GROUP BY customer_id HAVING COUNT(*) >= 2")
+            if connection.vendor == "postgresql":
+                target = f"customer_id = ANY(ARRAY({repeaters}))"
+            else:
+                target = f"customer_id IN ({repeaters})"
+            cursor.execute(f"UPDATE {orders} SET repeat_buyer = TRUE WHERE {target} AND NOT repeat_buyer",
+                           [*params, *COUNTED_ORDER_STATUSES])
 
 
 @transaction.atomic
@@ -314,11 +340,21 @@ def _first_orders_refresh(*, start: dt.date, end: dt.date, shop_ids: list[int] |
     first = (f"(SELECT MIN(o.ordered_at) FROM {orders} o"
              f" WHERE o.customer_id = {customers}.id AND o.status IN ({statuses}))")
     differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    their_orders = Order.objects.filter(_InIdsOf(F("customer_id"), candidates)).query
+    orders_sql, orders_params = their_orders.where.as_sql(their_orders.get_compiler(connection=connection), connection)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {customers} SET first_ordered_at = {first}"
             f" WHERE {among_sql} AND {customers}.first_ordered_at {differs} {first}",
             (*COUNTED_ORDER_STATUSES, *among_params, *COUNTED_ORDER_STATUSES),
+        )
+        # Both ways here: an order cancelled, deleted or moved to another buyer can end a repeat.
+        cursor.execute(
+            f"UPDATE {orders} SET repeat_buyer = c.repeat FROM ("
+            f"SELECT customer_id, SUM(CASE WHEN status IN ({statuses}) THEN 1 ELSE 0 END) >= 2 AS repeat"
+            f" FROM {orders} WHERE {orders_sql} GROUP BY customer_id"
+            f") c WHERE {orders}.customer_id = c.customer_id AND {orders}.repeat_buyer <> c.repeat",
+            (*COUNTED_ORDER_STATUSES, *orders_params),
         )
 
 

@@ -1,10 +1,12 @@
 """Customer analysis (客户分析). No rollup can hold buyers (RFM and repeat purchases group each
 buyer's orders of the period), so the period's counted orders are aggregated in the database in
-one statement: the orders are read once from a covering index of the period, grouped per customer
-once, and every figure (RFM segments against the period's means, top customers, active buyers per
-bucket, countries) is an aggregate over those two sets; only a few dozen rows come back. Who is new
-needs no look-up of each buyer's history: Customer.first_ordered_at (kept with the rollups) is
-read as an index range of the period."""
+one statement, read once from a covering index of the period; only a few dozen rows come back.
+Most buyers have one counted order ever: Order.repeat_buyer marks the orders of the others, and
+only those are grouped by buyer. Every other order is its buyer's only one, so its figures are the
+buyer's: they are summed by segment, country and bucket without grouping (a hundred thousand groups
+of one cost most of the time, measured). RFM compares each buyer with the period's means, so the
+totals come first. Who is new needs no look-up of each buyer's history: Customer.first_ordered_at
+(kept with the rollups) is read as an index range of the period."""
 import datetime as dt
 from decimal import Decimal
 
@@ -70,7 +72,7 @@ def customer_analysis(*, query: AnalysisQuery, interval: str, limit: int) -> dic
         .annotate(net=F("total_amount_base") - F("refund_amount_base"))
         .annotate(day_num=day_number("ordered_at"))
         .annotate(bucket_num=bucket_number(F("day_num"), interval, starts))
-        .values_list("customer_id", "buyer_country", "net", "day_num", "bucket_num")
+        .values_list("customer_id", "buyer_country", "net", "day_num", "bucket_num", "repeat_buyer")
     )
     first_orders = (
         Customer.objects.filter(
@@ -134,38 +136,65 @@ def _customer_figures(counted, first_orders, *, limit: int) -> dict:
     # RFM "high" without dividing: x ≥ Σx/n ⇔ x·n ≥ Σx; recency R = end − last day, so R ≤ mean R
     # ⇔ last·n ≥ Σlast.
     sql = f"""
-        WITH o (customer_id, country, net, day_num, bucket_num) AS ({orders_sql}),
-        pc AS (
+        WITH o (customer_id, country, net, day_num, bucket_num, repeat) AS ({orders_sql}),
+        r AS (
             SELECT customer_id, COUNT(*) AS f, SUM(net) AS m, MAX(day_num) AS last_num
-            FROM o WHERE customer_id IS NOT NULL GROUP BY customer_id
+            FROM o WHERE repeat AND customer_id IS NOT NULL GROUP BY customer_id
         ),
-        s AS (SELECT COUNT(*) AS n, COALESCE(SUM(f), 0) AS sf, COALESCE(SUM(m), 0) AS sm,
-                     COALESCE(SUM(last_num), 0) AS sl FROM pc),
-        seg AS (
-            SELECT CASE WHEN pc.last_num * s.n >= s.sl THEN 1 ELSE 0 END AS r_hi,
-                   CASE WHEN pc.f * s.n >= s.sf THEN 1 ELSE 0 END AS f_hi,
-                   CASE WHEN pc.m * s.n >= s.sm THEN 1 ELSE 0 END AS m_hi,
-                   pc.f, pc.m, pc.last_num
-            FROM pc CROSS JOIN s
+        t AS (
+            SELECT rt.n + ot.n AS n, rt.sf + ot.n AS sf, rt.sm + ot.sm AS sm, rt.sl + ot.sl AS sl
+            FROM (SELECT COUNT(*) AS n, COALESCE(SUM(f), 0) AS sf, COALESCE(SUM(m), 0) AS sm,
+                         COALESCE(SUM(last_num), 0) AS sl FROM r) rt
+            CROSS JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(net), 0) AS sm, COALESCE(SUM(day_num), 0) AS sl
+                        FROM o WHERE customer_id IS NOT NULL AND NOT repeat) ot
+        ),
+        sg AS (
+            SELECT CASE WHEN o.customer_id IS NULL THEN -1
+                        ELSE (CASE WHEN o.day_num * t.n >= t.sl THEN 4 ELSE 0 END)
+                             + (CASE WHEN t.n >= t.sf THEN 2 ELSE 0 END)
+                             + (CASE WHEN o.net * t.n >= t.sm THEN 1 ELSE 0 END) END AS seg,
+                   o.country AS country, o.bucket_num AS bucket_num, COUNT(*) AS k, SUM(o.net) AS m,
+                   SUM(o.day_num) AS days
+            FROM o CROSS JOIN t WHERE o.customer_id IS NULL OR NOT o.repeat GROUP BY 1, 2, 3
         )
-        SELECT 1, r_hi * 4 + f_hi * 2 + m_hi, NULL, COUNT(*), SUM(m), SUM(f), SUM(last_num),
-               SUM(CASE WHEN f >= 2 THEN 1 ELSE 0 END)
-        FROM seg GROUP BY r_hi, f_hi, m_hi
+        SELECT 1, seg, NULL, SUM(k), SUM(m), SUM(f), SUM(l), SUM(rp) FROM (
+            SELECT (CASE WHEN r.last_num * t.n >= t.sl THEN 4 ELSE 0 END)
+                   + (CASE WHEN r.f * t.n >= t.sf THEN 2 ELSE 0 END)
+                   + (CASE WHEN r.m * t.n >= t.sm THEN 1 ELSE 0 END) AS seg,
+                   1 AS k, r.m AS m, r.f AS f, r.last_num AS l, CASE WHEN r.f >= 2 THEN 1 ELSE 0 END AS rp
+            FROM r CROSS JOIN t
+            UNION ALL
+            SELECT seg, k, m, k, days, 0 FROM sg WHERE seg >= 0
+        ) x GROUP BY seg
         UNION ALL
-        SELECT 2, customer_id, NULL, f, m, last_num, NULL, NULL
-        FROM (SELECT customer_id, f, m, last_num FROM pc ORDER BY m DESC, customer_id LIMIT %s) top
+        SELECT 2, customer_id, NULL, f, m, last_num, NULL, NULL FROM (
+            SELECT customer_id, f, m, last_num FROM (
+                SELECT customer_id, f, m, last_num FROM r ORDER BY m DESC, customer_id LIMIT %s) repeaters
+            UNION ALL
+            SELECT customer_id, f, m, last_num FROM (
+                SELECT customer_id, 1 AS f, net AS m, day_num AS last_num FROM o
+                WHERE customer_id IS NOT NULL AND NOT repeat ORDER BY net DESC, customer_id LIMIT %s) singles
+        ) top
         UNION ALL
         SELECT 3, bucket_num, NULL, COUNT(*), NULL, NULL, NULL, NULL FROM ({first_sql}) n GROUP BY bucket_num
         UNION ALL
-        SELECT 4, bucket_num, NULL, COUNT(DISTINCT customer_id), NULL, NULL, NULL, NULL
-        FROM o WHERE customer_id IS NOT NULL GROUP BY bucket_num
+        SELECT 4, bucket_num, NULL, SUM(k), NULL, NULL, NULL, NULL FROM (
+            SELECT bucket_num, COUNT(DISTINCT customer_id) AS k FROM o
+            WHERE repeat AND customer_id IS NOT NULL GROUP BY bucket_num
+            UNION ALL
+            SELECT bucket_num, SUM(k) FROM sg WHERE seg >= 0 GROUP BY bucket_num
+        ) active GROUP BY bucket_num
         UNION ALL
-        SELECT 5, NULL, country, COUNT(DISTINCT customer_id),
-               SUM(CASE WHEN customer_id IS NOT NULL THEN net ELSE 0 END),
-               SUM(CASE WHEN customer_id IS NULL THEN 1 ELSE 0 END), NULL, NULL
-        FROM o GROUP BY country
+        SELECT 5, NULL, country, SUM(k), SUM(m), SUM(nc), NULL, NULL FROM (
+            SELECT country, COUNT(DISTINCT customer_id) AS k, SUM(net) AS m, 0 AS nc FROM o
+            WHERE repeat AND customer_id IS NOT NULL GROUP BY country
+            UNION ALL
+            SELECT country, SUM(CASE WHEN seg >= 0 THEN k ELSE 0 END), SUM(CASE WHEN seg >= 0 THEN m ELSE 0 END),
+                   SUM(CASE WHEN seg < 0 THEN k ELSE 0 END)
+            FROM sg GROUP BY country
+        ) countries GROUP BY country
     """
-    params = [*orders_params, limit, *first_params]
+    params = [*orders_params, limit, limit, *first_params]
     figures = {"segments": {}, "top": [], "new": {}, "active": {}, "countries": []}
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -176,6 +205,7 @@ def _customer_figures(counted, first_orders, *, limit: int) -> dict:
     # The parts share columns, so PostgreSQL widens some integers to numeric: int() them back.
     for part, key, label, a, b, c, d, e in rows:
         if part == 1:
+            key = int(key)
             figures["segments"][(bool(key & 4), bool(key & 2), bool(key & 1))] = (
                 int(a), _money(b), int(c), int(d), int(e))
         elif part == 2:
@@ -186,7 +216,7 @@ def _customer_figures(counted, first_orders, *, limit: int) -> dict:
             figures["active"][int(key)] = int(a)
         else:
             figures["countries"].append((label, int(a), int(c), _money(b)))
-    figures["top"].sort(key=lambda row: (-row[2], row[0]))
+    figures["top"] = sorted(figures["top"], key=lambda row: (-row[2], row[0]))[:limit]
     figures["countries"].sort(key=lambda row: (-row[1], row[0]))
     return figures
 

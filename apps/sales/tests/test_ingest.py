@@ -186,9 +186,11 @@ def test_the_ledger_holds_after_ingest(shop, product):
     assert StockMovement.objects.filter(product=product).aggregate(s=Sum("quantity"))["s"] == item.on_hand == 10
 
 
-def test_a_batch_costs_the_same_number_of_queries_for_1_and_30_orders(shop, product):
+def test_a_batch_costs_the_same_number_of_queries_for_1_and_25_orders(shop, product):
+    # 25: Django's SQLite backend sends at most 999 parameters a statement, so the portable writer
+    # inserts 999 // (the order's ~34 columns) orders at a time; the count is the same up to there.
     one = count_queries(lambda: orders_upsert(shop=shop, orders=[make_order("x0", buyer="c0")]))
-    many = [make_order(f"y{n}", buyer=f"d{n}") for n in range(30)]
+    many = [make_order(f"y{n}", buyer=f"d{n}") for n in range(25)]
     assert count_queries(lambda: orders_upsert(shop=shop, orders=many)) == one
 
 

@@ -1,0 +1,79 @@
+"""Order.repeat_buyer is set on every order of a buyer with two or more counted orders, whether
+those came in one batch, in later batches, or by a pending order being paid; it is cleared when a
+cancellation leaves one. The customer analysis groups only marked orders by buyer."""
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from apps.core.testing import api_client_for
+from apps.sales.ingest import orders_upsert
+from apps.sales.models import Order
+from apps.users.tests.factories import UserFactory
+
+from .test_analytics_dataset import END, SPECS, START, Spec, shanghai, utc, world  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def marked() -> set[str]:
+    return set(Order.objects.filter(repeat_buyer=True).values_list("platform_order_id", flat=True))
+
+
+def collect(world, shop: str, *specs: Spec, later: bool = False) -> None:
+    """Stores the specs through the upsert; `later` as a platform update after the first collection."""
+    orders = [spec.data() for spec in specs]
+    if later:
+        orders = [dataclasses.replace(data, platform_updated_at=data.platform_updated_at + dt.timedelta(days=60))
+                  for data in orders]
+    result = orders_upsert(shop=world.shops[shop], orders=orders)
+    assert not result.rejected, result.rejected
+
+
+def spec(pid: str) -> Spec:
+    return next(spec for spec in SPECS if spec.pid == pid)
+
+
+def repeat_rate(buyers_with_two: int, buyers: int) -> str:
+    return f"{buyers_with_two / buyers * 100:.2f}"
+
+
+def test_the_orders_of_buyers_with_two_counted_orders_are_marked(world):
+    # b1: U1, U4, U8; b3: U3, U7; e1: D1, D3. b4's and b5's only orders are cancelled or pending.
+    assert marked() == {"U1", "U4", "U8", "U3", "U7", "D1", "D3"}
+
+
+def test_a_buyers_second_order_in_a_later_batch_marks_both(world):
+    collect(world, "us", Spec("us", "U20", utc(2025, 3, 25, 8), "paid", [("MUG", 1, 30)], "b2"))
+    assert {"U2", "U20"} <= marked()
+
+
+def test_a_pending_order_being_paid_marks_the_buyer_and_a_cancellation_clears_it(world):
+    collect(world, "us", Spec("us", "U21", utc(2025, 3, 26, 8), "paid", [("MUG", 1, 30)], "b5"))
+    assert not {"U6", "U21"} & marked()  # U6 is still pending: one counted order
+
+    collect(world, "us", dataclasses.replace(spec("U6"), status="paid"), later=True)
+    assert {"U6", "U21"} <= marked()
+
+    collect(world, "us", dataclasses.replace(spec("U6"), status="cancelled"), later=True)
+    assert not {"U6", "U21"} & marked()
+
+
+def test_the_analysis_counts_a_buyer_made_a_repeat_buyer_by_a_payment(world):
+    client = api_client_for(UserFactory(username="boss", roles=["管理员"]))
+    period = {"start": START.isoformat(), "end": END.isoformat(), "shop": world.shops["us"].pk}
+
+    def analysis():
+        response = client.get("/api/v1/sales/customer-analysis/", period)
+        assert response.status_code == 200, response.content
+        return response.json()["data"]
+
+    collect(world, "us", Spec("us", "U22", utc(2025, 3, 26, 8), "paid", [("MUG", 1, 30)], "b5"))
+    before = analysis()
+    collect(world, "us", dataclasses.replace(spec("U6"), status="paid"), later=True)
+    after = analysis()
+    # b5 was a customer with one counted order in March and now has two: same customers, one more repeater.
+    assert after["customers"] == before["customers"]
+    repeaters_before = round(float(before["repeat_purchase_rate"]) * before["customers"] / 100)
+    assert after["repeat_purchase_rate"] == repeat_rate(repeaters_before + 1, after["customers"])
+    assert sum(row["customers"] for row in after["rfm"]["segments"]) == after["customers"]

@@ -282,15 +282,15 @@ def _repeat_buyers_mark(customer_ids: list[int]) -> None:
     two_counted = (f"(SELECT SUM(CASE WHEN o.status IN ({statuses}) THEN 1 ELSE 0 END)"
                    f" FROM {orders} o WHERE o.customer_id = c.id) >= 2")
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # one array: the same short statement for any number
+            cursor.execute(
+                f"UPDATE {orders} SET repeat_buyer = TRUE WHERE customer_id = ANY(ARRAY("
+                f"SELECT c.id FROM unnest(%s::bigint[]) AS c(id) WHERE {two_counted})) AND NOT repeat_buyer",
+                [customer_ids, *COUNTED_ORDER_STATUSES],
+            )
+            return
         for start in range(0, len(customer_ids), _ROWS_PER_ADD):
             chunk = customer_ids[start:start + _ROWS_PER_ADD]
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    f"UPDATE {orders} SET repeat_buyer = TRUE WHERE customer_id = ANY(ARRAY("
-                    f"SELECT c.id FROM unnest(%s::bigint[]) AS c(id) WHERE {two_counted})) AND NOT repeat_buyer",
-                    [chunk, *COUNTED_ORDER_STATUSES],
-                )
-                continue
             ids = " UNION ALL ".join(["SELECT %s AS id"] * len(chunk))
             cursor.execute(
                 f"UPDATE {orders} SET repeat_buyer = TRUE WHERE customer_id IN ("

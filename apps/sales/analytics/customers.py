@@ -127,14 +127,21 @@ def customer_analysis(*, query: AnalysisQuery, interval: str, limit: int) -> dic
     }
 
 
+def _rfm_segment(last_num: str, frequency: str, monetary: str) -> str:
+    """SQL of a buyer's segment key, r_hi·4 + f_hi·2 + m_hi, against the totals `t` (n buyers and
+    their Σf, Σm, Σlast). "High" without dividing: x ≥ Σx/n ⇔ x·n ≥ Σx; recency R = end − last day,
+    so R ≤ mean R ⇔ last·n ≥ Σlast."""
+    return (f"(CASE WHEN {last_num} * t.n >= t.sl THEN 4 ELSE 0 END)"
+            f" + (CASE WHEN {frequency} * t.n >= t.sf THEN 2 ELSE 0 END)"
+            f" + (CASE WHEN {monetary} * t.n >= t.sm THEN 1 ELSE 0 END)")
+
+
 def _customer_figures(counted, first_orders, *, limit: int) -> dict:
     """Runs the one statement over `counted` (rows: customer id, buyer country, net, day number,
-    bucket number) and `first_orders` (rows: the bucket number of each customer whose first order
-    falls in the period) and sorts its rows into their parts."""
+    bucket number, repeat buyer) and `first_orders` (rows: the bucket number of each customer whose
+    first order falls in the period) and sorts its rows into their parts."""
     orders_sql, orders_params = counted.query.sql_with_params()
     first_sql, first_params = first_orders.query.sql_with_params()
-    # RFM "high" without dividing: x ≥ Σx/n ⇔ x·n ≥ Σx; recency R = end − last day, so R ≤ mean R
-    # ⇔ last·n ≥ Σlast.
     sql = f"""
         WITH o (customer_id, country, net, day_num, bucket_num, repeat) AS ({orders_sql}),
         r AS (
@@ -150,17 +157,13 @@ def _customer_figures(counted, first_orders, *, limit: int) -> dict:
         ),
         sg AS (
             SELECT CASE WHEN o.customer_id IS NULL THEN -1
-                        ELSE (CASE WHEN o.day_num * t.n >= t.sl THEN 4 ELSE 0 END)
-                             + (CASE WHEN t.n >= t.sf THEN 2 ELSE 0 END)
-                             + (CASE WHEN o.net * t.n >= t.sm THEN 1 ELSE 0 END) END AS seg,
+                        ELSE {_rfm_segment("o.day_num", "1", "o.net")} END AS seg,
                    o.country AS country, o.bucket_num AS bucket_num, COUNT(*) AS k, SUM(o.net) AS m,
                    SUM(o.day_num) AS days
             FROM o CROSS JOIN t WHERE o.customer_id IS NULL OR NOT o.repeat GROUP BY 1, 2, 3
         )
         SELECT 1, seg, NULL, SUM(k), SUM(m), SUM(f), SUM(l), SUM(rp) FROM (
-            SELECT (CASE WHEN r.last_num * t.n >= t.sl THEN 4 ELSE 0 END)
-                   + (CASE WHEN r.f * t.n >= t.sf THEN 2 ELSE 0 END)
-                   + (CASE WHEN r.m * t.n >= t.sm THEN 1 ELSE 0 END) AS seg,
+            SELECT {_rfm_segment("r.last_num", "r.f", "r.m")} AS seg,
                    1 AS k, r.m AS m, r.f AS f, r.last_num AS l, CASE WHEN r.f >= 2 THEN 1 ELSE 0 END AS rp
             FROM r CROSS JOIN t
             UNION ALL

@@ -20,7 +20,8 @@ from apps.platforms.connectors import connector_class
 from apps.platforms.connectors.base import DataCollector, Page, ShopContext
 from apps.platforms.connectors.errors import AuthError, CleaningError, ConnectorError
 from apps.platforms.models import CollectionRun, Listing, QuarantinedRecord, Shop
-from apps.sales.ingest import OrderData, orders_upsert
+from apps.sales.ingest import OrderData, UpsertResult, orders_upsert
+from apps.sales.ingest.statistics import GrowthWatch
 from apps.sales.ingest.types import BatchTurn
 
 logger = logging.getLogger("erp.collection")
@@ -119,7 +120,7 @@ def clean_order_page(connector: DataCollector, page: Page) -> CleanedPage:
 
 @transaction.atomic
 def _store_order_page(run: CollectionRun, shop: Shop, connector: DataCollector, page: CleanedPage,
-                      turn: BatchTurn | None = None) -> None:
+                      turn: BatchTurn | None = None) -> UpsertResult:
     quarantined = [
         QuarantinedRecord(run=run, shop=shop, kind=run.kind, reason=reason, payload=record,
                           external_id=_record_id(record)[:128])
@@ -136,6 +137,7 @@ def _store_order_page(run: CollectionRun, shop: Shop, connector: DataCollector, 
     QuarantinedRecord.objects.bulk_create(quarantined)
     _progress(run, connector, seen=len(page.records), created=result.created, updated=result.updated,
               quarantined=len(quarantined), checkpoint=page.next_checkpoint)
+    return result
 
 
 def _record_id(record: dict) -> str:
@@ -260,12 +262,13 @@ def _keep_refreshed_credentials(shop_id: int, connector: DataCollector | None) -
 
 
 def _collect_orders(run, shop, connector, since, until, checkpoint) -> None:
+    growth = GrowthWatch()
     with OrderPagePrefetcher(connector, since, until, checkpoint) as pages:
         if not OrderPagePipeline.usable():
             while (page := pages.next_page()) is not None:
-                _store_order_page(run, shop, connector, page)
+                growth.written(_store_order_page(run, shop, connector, page).created)
             return
-        with OrderPagePipeline(run, shop, connector) as pipeline:
+        with OrderPagePipeline(run, shop, connector, growth) as pipeline:
             while (page := pages.next_page()) is not None:
                 pipeline.store(page)
 
@@ -325,8 +328,9 @@ class OrderPagePipeline:
 
     depth = 2  # pages stored at once
 
-    def __init__(self, run: CollectionRun, shop: Shop, connector: DataCollector):
+    def __init__(self, run: CollectionRun, shop: Shop, connector: DataCollector, growth: GrowthWatch | None = None):
         self.run, self.shop, self.connector = run, shop, connector
+        self.growth = growth or GrowthWatch()
         self._slots: list[_PageSlot] = []  # the pages not known to have ended, oldest first
         self._submitted = 0
         self._queues = [queue.SimpleQueue() for _ in range(self.depth)]
@@ -376,16 +380,18 @@ class OrderPagePipeline:
             while (item := pages.get()) is not None:
                 slot, previous = item
                 try:
-                    self._store(slot, previous)
+                    result = self._store(slot, previous)
                 except BaseException as exc:  # handed to the run's thread, which raises it there
                     slot.end(exc)
                 else:
                     slot.end()
+                    # After the end, so the next page does not wait for it; on this thread's connection.
+                    self.growth.written(result.created)
         finally:
             db_connection = transaction.get_connection()
             db_connection.close()
 
-    def _store(self, slot: _PageSlot, previous: _PageSlot | None) -> None:
+    def _store(self, slot: _PageSlot, previous: _PageSlot | None) -> UpsertResult:
         known: dict = {}
         if previous is not None:
             if slot.order_ids & previous.order_ids:
@@ -395,7 +401,7 @@ class OrderPagePipeline:
             known = previous.customers
         shared = previous.wait_ended if previous is not None else (lambda: None)
         turn = BatchTurn(known_customers=known, resolved=slot.resolved, shared=shared)
-        _store_order_page(self.run, self.shop, self.connector, slot.page, turn)
+        return _store_order_page(self.run, self.shop, self.connector, slot.page, turn)
 
 
 class OrderPagePrefetcher:

@@ -60,8 +60,9 @@ class StoreLog:
 
         def logged(*args, **kwargs):
             began = time.monotonic()
-            real(*args, **kwargs)
+            result = real(*args, **kwargs)
             self.spans.append((began, time.monotonic(), threading.current_thread().name))
+            return result
 
         monkeypatch.setattr(collection, "_store_order_page", logged)
 

@@ -167,10 +167,11 @@ def test_a_token_that_expires_in_the_middle_of_a_run_is_refreshed_there(monkeypa
         real_store, stored_pages = collection._store_order_page, []
 
         def store_then_expire(*args, **kwargs):
-            real_store(*args, **kwargs)
+            stored = real_store(*args, **kwargs)
             stored_pages.append(1)
             if len(stored_pages) == 1:
                 expire_access_tokens(state)
+            return stored
 
         monkeypatch.setattr(collection, "_store_order_page", store_then_expire)
         result = run(shop, **window(START, END))
@@ -216,8 +217,9 @@ def test_a_run_killed_after_page_k_resumes_at_k_plus_1_and_stores_each_order_onc
         def dying_store(*args, **kwargs):
             if len(pages_done) == 2:
                 raise KeyboardInterrupt("worker killed")  # not an Exception: nothing marks the run
-            real_store(*args, **kwargs)
+            stored = real_store(*args, **kwargs)
             pages_done.append(1)
+            return stored
 
         monkeypatch.setattr(collection, "_store_order_page", dying_store)
         with pytest.raises(KeyboardInterrupt):

@@ -297,8 +297,9 @@ def test_a_run_killed_after_page_k_resumes_at_k_plus_1_in_the_right_window_and_s
         def dying_store(*args, **kwargs):
             if len(pages_done) == killed_after:
                 raise KeyboardInterrupt("worker killed")  # not an Exception: nothing marks the run
-            real_store(*args, **kwargs)
+            stored = real_store(*args, **kwargs)
             pages_done.append(1)
+            return stored
 
         monkeypatch.setattr(collection, "_store_order_page", dying_store)
         with pytest.raises(KeyboardInterrupt):

@@ -118,8 +118,9 @@ def test_a_run_killed_after_page_k_resumes_at_k_plus_1_and_stores_each_order_onc
         def dying_store(*args, **kwargs):
             if len(pages_done) == 2:
                 raise KeyboardInterrupt("worker killed")  # not an Exception: nothing marks the run
-            real_store(*args, **kwargs)
+            stored = real_store(*args, **kwargs)
             pages_done.append(1)
+            return stored
 
         monkeypatch.setattr(collection, "_store_order_page", dying_store)
         with pytest.raises(KeyboardInterrupt):
@@ -208,7 +209,7 @@ def test_a_failure_fetching_page_k_plus_1_while_page_k_is_stored_leaves_checkpoi
         def store_once_page_2_was_refused(*args, **kwargs):
             if not overlapped:  # page 1: page 2 is fetched (and refused) while this page is stored
                 overlapped.append(state.extra["refused"].wait(timeout=10))
-            real_store(*args, **kwargs)
+            return real_store(*args, **kwargs)
 
         monkeypatch.setattr(collection, "_store_order_page", store_once_page_2_was_refused)
         failed = run(shop, **window(START, END))

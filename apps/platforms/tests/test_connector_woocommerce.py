@@ -220,8 +220,9 @@ def test_a_run_killed_after_page_k_resumes_at_k_plus_1_and_stores_each_order_onc
         def dying_store(*args, **kwargs):
             if len(pages_done) == 2:
                 raise KeyboardInterrupt("worker killed")  # not an Exception: nothing marks the run
-            real_store(*args, **kwargs)
+            stored = real_store(*args, **kwargs)
             pages_done.append(1)
+            return stored
 
         monkeypatch.setattr(collection, "_store_order_page", dying_store)
         with pytest.raises(KeyboardInterrupt):
@@ -328,7 +329,7 @@ def test_orders_that_left_the_window_while_a_killed_run_waited_are_allowed_for_o
         def dying_store(*args, **kwargs):
             if CollectionRun.objects.get().pages == 2:
                 raise KeyboardInterrupt("worker killed")
-            real_store(*args, **kwargs)
+            return real_store(*args, **kwargs)
 
         monkeypatch.setattr(collection, "_store_order_page", dying_store)
         with pytest.raises(KeyboardInterrupt):

@@ -76,6 +76,20 @@ class BusinessDayNumber(Func):
         return (f"(({column} + {offset_sql})::date - DATE '1970-01-01')", (*params, *offset_params))
 
 
+class DateDayNumber(Func):
+    """Days since 1970-01-01 of a date column (a rollup's business day)."""
+
+    output_field = IntegerField()
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"CAST(julianday({sql}) - 2440587.5 AS INTEGER)", params
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} - DATE '1970-01-01')", params
+
+
 def bucket_number(day_number, interval: str, bucket_starts: list[dt.date]):
     """The day number of the first day of the day/week/month bucket of `day_number` (an expression),
     given the first days of every bucket it can fall in (in order)."""

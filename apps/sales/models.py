@@ -186,6 +186,13 @@ class Order(TimeStampedModel):
                                   "refund_amount_base", "fulfillment_channel", "shipped_at", "repeat_buyer"],
                          name="order_time_cover_idx"),
             models.Index(fields=["customer", "ordered_at"], include=["status"], name="order_customer_time_idx"),
+            # The customer analysis: a period's counted orders with a buyer, repeat buyers' and the
+            # others' apart (the statuses are services.COUNTED_ORDER_STATUSES; a test keeps them equal).
+            models.Index(fields=["repeat_buyer", "ordered_at"],
+                         include=["customer", "buyer_country", "total_amount_base", "refund_amount_base", "shop"],
+                         condition=Q(customer__isnull=False,
+                                     status__in=["paid", "shipped", "delivered", "partially_refunded", "refunded"]),
+                         name="order_buyer_period_idx"),
         ]
 
     def __str__(self):
@@ -253,6 +260,12 @@ class SalesDaily(models.Model):
     refunds_base = money_field("退款(本位币)")
     platform_fees_base = money_field("平台费用(本位币)")
     cogs_base = money_field("销售成本(本位币)")
+    # For the customer analysis: counted orders whose buyer has no other counted order
+    # (Order.repeat_buyer false), their net sales (gross − refunds), and orders without a buyer.
+    # Kept where the flag changes (_repeat_buyers_mark, _first_orders_refresh) and by the rebuild.
+    single_orders = models.IntegerField("单次购买客户订单数", default=0)
+    single_net_base = money_field("单次购买客户净销售额(本位币)")
+    guest_orders = models.IntegerField("无客户订单数", default=0)
 
     class Meta:
         db_table = "sales_data"

@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, DecimalField, F, Lookup, OuterRef, Subquery, Sum, Value
+from django.db.models import Case, Count, DecimalField, F, Lookup, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils.dateparse import parse_datetime
 
 from apps.core.exceptions import InvalidStateTransition
 from apps.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, ZERO, quantize_money
@@ -120,6 +121,8 @@ def _rebuild_window(*, start: dt.date, end: dt.date, shop_ids: list[int] | None)
         r_day=TruncDate("ordered_at", tzinfo=tz), r_shop=F("shop_id"),
         r_platform=F("shop__platform_id"), r_country=F("buyer_country"), r_gross=F("total_amount_base"),
         r_refunds=F("refund_amount_base"), r_fees=F("platform_fee_base"),
+        r_single=Case(When(customer__isnull=False, repeat_buyer=False, then=Value(1)), default=Value(0)),
+        r_guest=Case(When(customer__isnull=True, then=Value(1)), default=Value(0)),
         r_units=Subquery(lines_of.annotate(units=Sum("quantity")).values("units")),
         r_cogs=Subquery(lines_of.annotate(cost=_line_cost()).values("cost"), output_field=_money_output()),
     ).order_by()
@@ -132,6 +135,8 @@ def _rebuild_window(*, start: dt.date, end: dt.date, shop_ids: list[int] | None)
             "orders_count": "COUNT(*)", "units": "COALESCE(SUM(o.r_units), 0)",
             "gross_sales_base": "ROUND(SUM(o.r_gross), 2)", "refunds_base": "ROUND(SUM(o.r_refunds), 2)",
             "platform_fees_base": "ROUND(SUM(o.r_fees), 2)", "cogs_base": "ROUND(COALESCE(SUM(o.r_cogs), 0), 2)",
+            "single_orders": "SUM(o.r_single)", "guest_orders": "SUM(o.r_guest)",
+            "single_net_base": "ROUND(SUM(CASE WHEN o.r_single = 1 THEN o.r_gross - o.r_refunds ELSE 0 END), 2)",
         },
         f"FROM ({order_sql}) o GROUP BY o.r_day, o.r_shop, o.r_platform, o.r_country",
         order_params,
@@ -165,20 +170,29 @@ class RollupDelta:
     them costs one statement per table, where a rebuild re-reads every order of their days."""
 
     def __init__(self):
-        self.daily: dict[tuple, list] = {}  # (day, shop, country) -> [platform, orders, units, gross, refunds, fees, cogs]
+        # (day, shop, country) -> [platform, orders, units, gross, refunds, fees, cogs, single orders,
+        # their net, guest orders]
+        self.daily: dict[tuple, list] = {}
         self.sku: dict[tuple, list] = {}  # (day, shop, product) -> [orders, units, gross, cogs]
 
     def add_order(self, *, day: dt.date, shop_id: int, platform_id: int, country: str, status: str, gross: Decimal,
-                  refunds: Decimal, fees: Decimal, lines: Iterable[tuple]) -> None:
+                  refunds: Decimal, fees: Decimal, lines: Iterable[tuple], has_buyer: bool) -> None:
         """`lines`: (product id or None, quantity, line total in base currency, unit cost in base
-        currency or None) of each line. Amounts are in cents already, so the sums are exact."""
+        currency or None) of each line. Amounts are in cents already, so the sums are exact.
+        An order with a buyer is added as a single buyer's (a new order is not marked a repeat
+        buyer's yet): customers_first_order_advance, which marks them, takes the repeat ones out."""
         if status not in COUNTED_ORDER_STATUSES:
             return
-        daily = self.daily.setdefault((day, shop_id, country), [platform_id, 0, 0, ZERO, ZERO, ZERO, ZERO])
+        daily = self.daily.setdefault((day, shop_id, country), [platform_id, 0, 0, ZERO, ZERO, ZERO, ZERO, 0, ZERO, 0])
         daily[1] += 1
         daily[3] += gross
         daily[4] += refunds
         daily[5] += fees
+        if has_buyer:
+            daily[7] += 1
+            daily[8] += gross - refunds
+        else:
+            daily[9] += 1
         products = set()
         for product_id, quantity, total, unit_cost in lines:
             cost = quantity * unit_cost if unit_cost is not None else ZERO
@@ -198,7 +212,8 @@ class RollupDelta:
 def sales_rollups_add(delta: RollupDelta) -> None:
     """Adds the figures of orders that are in no rollup yet (tested equal to a rebuild of their days)."""
     _rows_add(SalesDaily, keys=("date", "shop", "buyer_country"), others=("platform",),
-              summed=("orders_count", "units", "gross_sales_base", "refunds_base", "platform_fees_base", "cogs_base"),
+              summed=("orders_count", "units", "gross_sales_base", "refunds_base", "platform_fees_base", "cogs_base",
+                      "single_orders", "single_net_base", "guest_orders"),
               rows=[(*key, *figures) for key, figures in delta.daily.items()])
     _rows_add(SkuSalesDaily, keys=("date", "shop", "product"), others=(),
               summed=("orders_count", "units", "gross_sales_base", "cogs_base"),
@@ -285,18 +300,67 @@ def _repeat_buyers_mark(customer_ids: list[int]) -> None:
         if connection.vendor == "postgresql":  # one array: the same short statement for any number
             cursor.execute(
                 f"UPDATE {orders} SET repeat_buyer = TRUE WHERE customer_id = ANY(ARRAY("
-                f"SELECT c.id FROM unnest(%s::bigint[]) AS c(id) WHERE {two_counted})) AND NOT repeat_buyer",
+                f"SELECT c.id FROM unnest(%s::bigint[]) AS c(id) WHERE {two_counted})) AND NOT repeat_buyer"
+                f" RETURNING {_FLIPPED}",
                 [customer_ids, *COUNTED_ORDER_STATUSES],
             )
+            _singles_adjust(cursor.fetchall())
             return
+        flipped = []
         for start in range(0, len(customer_ids), _ROWS_PER_ADD):
             chunk = customer_ids[start:start + _ROWS_PER_ADD]
             ids = " UNION ALL ".join(["SELECT %s AS id"] * len(chunk))
             cursor.execute(
                 f"UPDATE {orders} SET repeat_buyer = TRUE WHERE customer_id IN ("
-                f"SELECT c.id FROM ({ids}) c WHERE {two_counted}) AND NOT repeat_buyer",
+                f"SELECT c.id FROM ({ids}) c WHERE {two_counted}) AND NOT repeat_buyer RETURNING {_FLIPPED}",
                 [*chunk, *COUNTED_ORDER_STATUSES],
             )
+            flipped += cursor.fetchall()
+        _singles_adjust(flipped)
+
+
+# What an order whose repeat_buyer flag changed gives back to _singles_adjust.
+_FLIPPED = "ordered_at, shop_id, buyer_country, status, total_amount_base, refund_amount_base, repeat_buyer"
+
+
+def _singles_adjust(flipped: list[tuple]) -> None:
+    """Moves counted orders whose repeat_buyer flag changed into or out of their day rollup's
+    single-buyer figures (rows: the _FLIPPED columns, the flag's new value last). A day whose rollup
+    row is missing is one being rebuilt: the rebuild counts the order by its new flag."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    changes: dict[tuple, list] = {}
+    for ordered_at, shop_id, country, status, gross, refunds, repeat in flipped:
+        if status not in COUNTED_ORDER_STATUSES:
+            continue
+        if isinstance(ordered_at, str):
+            ordered_at = parse_datetime(ordered_at)
+        if ordered_at.tzinfo is None:  # SQLite stores UTC without an offset
+            ordered_at = ordered_at.replace(tzinfo=dt.UTC)
+        net = _decimal(gross) - _decimal(refunds)
+        change = changes.setdefault((ordered_at.astimezone(tz).date(), shop_id, country), [0, ZERO])
+        sign = -1 if repeat else 1
+        change[0] += sign
+        change[1] += sign * net
+    if not changes:
+        return
+    quote = connection.ops.quote_name
+    table = quote(SalesDaily._meta.db_table)
+    field = SalesDaily._meta.get_field
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET {quote(field('single_orders').column)} = {quote(field('single_orders').column)} + %s,"
+            f" {quote(field('single_net_base').column)} = {quote(field('single_net_base').column)} + %s"
+            f" WHERE {quote(field('date').column)} = %s AND {quote(field('shop').column)} = %s"
+            f" AND {quote(field('buyer_country').column)} = %s",
+            [(k, connection.ops.adapt_decimalfield_value(net, MONEY_MAX_DIGITS, MONEY_DECIMAL_PLACES),
+              connection.ops.adapt_datefield_value(day), shop_id, country)
+             for (day, shop_id, country), (k, net) in changes.items()],
+        )
+
+
+def _decimal(value) -> Decimal:
+    # PostgreSQL returns Decimal; SQLite a float or an int for a decimal column.
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 @transaction.atomic
@@ -309,6 +373,9 @@ def sales_rollups_rebuild(
     A caller that has only created orders adds them with sales_rollups_add instead."""
     if end < start:
         return
+    # The buyers' flags first: the windows count single buyers' orders by them, and the flags this
+    # changes on other days move those orders in their days' rows.
+    _first_orders_refresh(start=start, end=end, shop_ids=shop_ids)
     stale_daily = SalesDaily.objects.filter(date__gte=start, date__lte=end)
     stale_sku = SkuSalesDaily.objects.filter(date__gte=start, date__lte=end)
     if shop_ids is not None:
@@ -322,7 +389,6 @@ def sales_rollups_rebuild(
         window_end = min(end, window_start + dt.timedelta(days=_REBUILD_WINDOW_DAYS - 1))
         _rebuild_window(start=window_start, end=window_end, shop_ids=shop_ids)
         window_start = window_end + dt.timedelta(days=1)
-    _first_orders_refresh(start=start, end=end, shop_ids=shop_ids)
 
 
 def _first_orders_refresh(*, start: dt.date, end: dt.date, shop_ids: list[int] | None) -> None:
@@ -355,13 +421,16 @@ def _first_orders_refresh(*, start: dt.date, end: dt.date, shop_ids: list[int] |
             (*COUNTED_ORDER_STATUSES, *among_params, *COUNTED_ORDER_STATUSES),
         )
         # Both ways here: an order cancelled, deleted or moved to another buyer can end a repeat.
+        returned = ", ".join(f"{orders}.{column.strip()}" for column in _FLIPPED.split(","))
         cursor.execute(
             f"UPDATE {orders} SET repeat_buyer = c.repeat FROM ("
             f"SELECT customer_id, SUM(CASE WHEN status IN ({statuses}) THEN 1 ELSE 0 END) >= 2 AS repeat"
             f" FROM {orders} WHERE {orders_sql} GROUP BY customer_id"
-            f") c WHERE {orders}.customer_id = c.customer_id AND {orders}.repeat_buyer <> c.repeat",
+            f") c WHERE {orders}.customer_id = c.customer_id AND {orders}.repeat_buyer <> c.repeat"
+            f" RETURNING {returned}",
             (*COUNTED_ORDER_STATUSES, *orders_params),
         )
+        _singles_adjust(cursor.fetchall())
 
 
 # Orders entered by hand and salespeople -----------------------------------------------------------

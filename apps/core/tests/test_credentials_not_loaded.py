@@ -1,10 +1,13 @@
 """Lists and analyses that show a shop's name never load (decrypt) its credentials: secrets stay
 where they are needed, and a key misconfiguration cannot take the order list down with it."""
+import datetime as dt
+
 import pytest
 
 from apps.core import fields
 from apps.core.testing import api_client_for
 from apps.platforms.tests.factories import CollectionRunFactory, ImportJobFactory, ListingFactory, ShopFactory
+from apps.sales.services import sales_rollups_rebuild
 from apps.sales.tests.factories import CustomerFactory, OrderFactory, OrderLineFactory
 from apps.users.tests.factories import AdminUserFactory
 
@@ -27,6 +30,7 @@ def data():
     shop = ShopFactory()
     customer = CustomerFactory(shop=shop)
     OrderLineFactory(order=OrderFactory(shop=shop, customer=customer))
+    sales_rollups_rebuild(start=dt.date(2025, 1, 1), end=dt.date(2025, 1, 31))  # the analyses read the rollups
     ListingFactory(shop=shop)
     CollectionRunFactory(shop=shop)
     ImportJobFactory(shop=shop)

@@ -1,12 +1,16 @@
-"""Customer analysis (客户分析). No rollup can hold buyers (RFM and repeat purchases group each
-buyer's orders of the period), so the period's counted orders are aggregated in the database in
-one statement, read once from a covering index of the period; only a few dozen rows come back.
-Most buyers have one counted order ever: Order.repeat_buyer marks the orders of the others, and
-only those are grouped by buyer. Every other order is its buyer's only one, so its figures are the
-buyer's: they are summed by segment, country and bucket without grouping (a hundred thousand groups
-of one cost most of the time, measured). RFM compares each buyer with the period's means, so the
-totals come first. Who is new needs no look-up of each buyer's history: Customer.first_ordered_at
-(kept with the rollups) is read as an index range of the period."""
+"""Customer analysis (客户分析). RFM and repeat purchases need each buyer's orders of the period,
+so this is one statement over the orders and the day rollups; only a few dozen rows come back.
+
+Most buyers have one counted order ever. Order.repeat_buyer marks the orders of the others: only
+those are read and grouped by buyer. Every other buyer's figures are their one order's, and the day
+rollups (SalesDaily) hold them summed: single_orders and single_net_base per day, shop and country
+(kept where the flag changes). So the period's means come from the repeat buyers' groups and the
+rollups, and of the single buyers' orders only those at or above the mean net sales are read (they
+move to the high-M segments, and hold the top ones). Who is new needs no look-up of each buyer's
+history: Customer.first_ordered_at (kept with the rollups) is read as an index range of the period.
+
+RFM compares each buyer with the period's means without dividing per row: x ≥ Σx/n ⇔ x ≥ ⌈Σx/n⌉
+for whole numbers (days, orders, cents), so each mean becomes one integer threshold."""
 import datetime as dt
 from decimal import Decimal
 
@@ -14,9 +18,9 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from apps.core.api.params import AnalysisQuery, business_zone
-from apps.core.daynumber import EPOCH, BusinessDayNumber, bucket_number
+from apps.core.daynumber import EPOCH, BusinessDayNumber, DateDayNumber, bucket_number
 from apps.core.money import ZERO
-from apps.sales.models import Customer, Order
+from apps.sales.models import Customer, Order, SalesDaily
 from apps.sales.services import COUNTED_ORDER_STATUSES
 
 from .metrics import buckets, money, percent
@@ -63,16 +67,22 @@ def customer_analysis(*, query: AnalysisQuery, interval: str, limit: int) -> dic
     def day_number(field: str) -> BusinessDayNumber:
         return BusinessDayNumber(F(field), zone=zone, since=since, until=until)
 
-    counted = (
-        Order.objects.filter(
-            query.scope.q(platform="shop__platform_id"), status__in=COUNTED_ORDER_STATUSES,
-            ordered_at__gte=since, ordered_at__lt=until,
-        )
-        .order_by()
-        .annotate(net=F("total_amount_base") - F("refund_amount_base"))
-        .annotate(day_num=day_number("ordered_at"))
+    counted = Order.objects.filter(
+        query.scope.q(platform="shop__platform_id"), status__in=COUNTED_ORDER_STATUSES,
+        ordered_at__gte=since, ordered_at__lt=until, customer__isnull=False,
+    ).order_by().annotate(net=F("total_amount_base") - F("refund_amount_base"), day_num=day_number("ordered_at"))
+    repeat_orders = (
+        counted.filter(repeat_buyer=True)
         .annotate(bucket_num=bucket_number(F("day_num"), interval, starts))
-        .values_list("customer_id", "buyer_country", "net", "day_num", "bucket_num", "repeat_buyer")
+        .values_list("customer_id", "buyer_country", "net", "day_num", "bucket_num")
+    )
+    single_orders = counted.filter(repeat_buyer=False).values_list("customer_id", "net", "day_num")
+    single_days = (
+        SalesDaily.objects.filter(query.scope.q(), date__gte=period.start, date__lte=period.end)
+        .order_by()
+        .annotate(day_num=DateDayNumber("date"))
+        .annotate(bucket_num=bucket_number(F("day_num"), interval, starts))
+        .values_list("day_num", "bucket_num", "buyer_country", "single_orders", "single_net_base", "guest_orders")
     )
     first_orders = (
         Customer.objects.filter(
@@ -82,7 +92,7 @@ def customer_analysis(*, query: AnalysisQuery, interval: str, limit: int) -> dic
         .annotate(bucket_num=bucket_number(day_number("first_ordered_at"), interval, starts))
         .values_list("bucket_num")
     )
-    figures = _customer_figures(counted, first_orders, limit=limit)
+    figures = _customer_figures(repeat_orders, single_orders, single_days, first_orders, limit=limit)
 
     segments = figures["segments"]
     customers = sum(row[0] for row in segments.values())
@@ -127,47 +137,78 @@ def customer_analysis(*, query: AnalysisQuery, interval: str, limit: int) -> dic
     }
 
 
-def _rfm_segment(last_num: str, frequency: str, monetary: str) -> str:
-    """SQL of a buyer's segment key, r_hi·4 + f_hi·2 + m_hi, against the totals `t` (n buyers and
-    their Σf, Σm, Σlast). "High" without dividing: x ≥ Σx/n ⇔ x·n ≥ Σx; recency R = end − last day,
-    so R ≤ mean R ⇔ last·n ≥ Σlast."""
-    return (f"(CASE WHEN {last_num} * t.n >= t.sl THEN 4 ELSE 0 END)"
-            f" + (CASE WHEN {frequency} * t.n >= t.sf THEN 2 ELSE 0 END)"
-            f" + (CASE WHEN {monetary} * t.n >= t.sm THEN 1 ELSE 0 END)")
+def _cents(expression: str) -> str:
+    """SQL of a money expression in whole cents (SQLite sums decimals as floats: rounded)."""
+    if connection.vendor == "postgresql":
+        return f"(({expression}) * 100)::bigint"
+    return f"CAST(ROUND(({expression}) * 100) AS INTEGER)"
 
 
-def _customer_figures(counted, first_orders, *, limit: int) -> dict:
-    """Runs the one statement over `counted` (rows: customer id, buyer country, net, day number,
-    bucket number, repeat buyer) and `first_orders` (rows: the bucket number of each customer whose
-    first order falls in the period) and sorts its rows into their parts."""
-    orders_sql, orders_params = counted.query.sql_with_params()
+def _net_at_least_mean(net: str) -> str:
+    """SQL: an order's or buyer's net sales reach the mean M (`t.mmin`, in cents). PostgreSQL
+    compares exact decimals (no conversion per row); SQLite's floats are compared in cents."""
+    if connection.vendor == "postgresql":
+        return f"{net} >= (SELECT mmin FROM t)::numeric / 100"
+    return f"{_cents(net)} >= (SELECT mmin FROM t)"
+
+
+def _ceil_div(total: str, count: str) -> str:
+    """SQL of ⌈total / count⌉ for whole numbers (count > 0), in integer arithmetic."""
+    return f"(CASE WHEN {total} >= 0 THEN ({total} + {count} - 1) / {count} ELSE -((-{total}) / {count}) END)"
+
+
+def _rfm_segment(last_num: str, frequency: str, monetary_cents: str) -> str:
+    """SQL of a buyer's segment key, r_hi·4 + f_hi·2 + m_hi, against the thresholds of `t`. Recency
+    R = end − last day, so R ≤ mean R ⇔ last ≥ mean last. `monetary_cents` "0" or "1" gives m_hi as is."""
+    monetary = (monetary_cents if monetary_cents in ("0", "1")
+                else f"(CASE WHEN {monetary_cents} >= t.mmin THEN 1 ELSE 0 END)")
+    return (f"(CASE WHEN {last_num} >= t.lmin THEN 4 ELSE 0 END)"
+            f" + (CASE WHEN {frequency} >= t.fmin THEN 2 ELSE 0 END) + {monetary}")
+
+
+def _customer_figures(repeat_orders, single_orders, single_days, first_orders, *, limit: int) -> dict:
+    """Runs the one statement and sorts its rows into their parts. Its inputs: `repeat_orders`
+    (customer id, buyer country, net, day number, bucket number of the period's counted orders of
+    repeat buyers), `single_orders` (customer id, net, day number of the other buyers' counted
+    orders), `single_days` (day number, bucket number, country, single orders, their net, orders
+    without a buyer: the period's SalesDaily rows) and `first_orders` (the bucket number of each
+    customer whose first order falls in the period)."""
+    repeat_sql, repeat_params = repeat_orders.query.sql_with_params()
+    single_sql, single_params = single_orders.query.sql_with_params()
+    days_sql, days_params = single_days.query.sql_with_params()
     first_sql, first_params = first_orders.query.sql_with_params()
+    # A single buyer's R and F are their order's day and 1; M is high for the orders in `hi`.
+    single_low, single_high = _rfm_segment("d.day_num", "1", "0"), _rfm_segment("d.day_num", "1", "1")
     sql = f"""
-        WITH o (customer_id, country, net, day_num, bucket_num, repeat) AS ({orders_sql}),
-        r AS (
-            SELECT customer_id, COUNT(*) AS f, SUM(net) AS m, MAX(day_num) AS last_num
-            FROM o WHERE repeat AND customer_id IS NOT NULL GROUP BY customer_id
+        WITH rp (customer_id, country, net, day_num, bucket_num) AS MATERIALIZED ({repeat_sql}),
+        r AS (SELECT customer_id, COUNT(*) AS f, SUM(net) AS m, MAX(day_num) AS last_num FROM rp GROUP BY customer_id),
+        sd (day_num, bucket_num, country, k, m, g) AS MATERIALIZED ({days_sql}),
+        totals AS (
+            SELECT rt.n + st.n AS n, rt.sf + st.n AS sf, rt.sm + st.sm AS sm, rt.sl + st.sl AS sl
+            FROM (SELECT COUNT(*) AS n, CAST(COALESCE(SUM(f), 0) AS BIGINT) AS sf,
+                         {_cents("COALESCE(SUM(m), 0)")} AS sm, CAST(COALESCE(SUM(last_num), 0) AS BIGINT) AS sl
+                  FROM r) rt
+            CROSS JOIN (SELECT CAST(COALESCE(SUM(k), 0) AS BIGINT) AS n, {_cents("COALESCE(SUM(m), 0)")} AS sm,
+                               CAST(COALESCE(SUM(k * day_num), 0) AS BIGINT) AS sl FROM sd) st
         ),
-        t AS (
-            SELECT rt.n + ot.n AS n, rt.sf + ot.n AS sf, rt.sm + ot.sm AS sm, rt.sl + ot.sl AS sl
-            FROM (SELECT COUNT(*) AS n, COALESCE(SUM(f), 0) AS sf, COALESCE(SUM(m), 0) AS sm,
-                         COALESCE(SUM(last_num), 0) AS sl FROM r) rt
-            CROSS JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(net), 0) AS sm, COALESCE(SUM(day_num), 0) AS sl
-                        FROM o WHERE customer_id IS NOT NULL AND NOT repeat) ot
+        t AS MATERIALIZED (
+            SELECT n, {_ceil_div("sl", "n")} AS lmin, {_ceil_div("sf", "n")} AS fmin, {_ceil_div("sm", "n")} AS mmin
+            FROM totals WHERE n > 0
         ),
-        sg AS (
-            SELECT CASE WHEN o.customer_id IS NULL THEN -1
-                        ELSE {_rfm_segment("o.day_num", "1", "o.net")} END AS seg,
-                   o.country AS country, o.bucket_num AS bucket_num, COUNT(*) AS k, SUM(o.net) AS m,
-                   SUM(o.day_num) AS days
-            FROM o CROSS JOIN t WHERE o.customer_id IS NULL OR NOT o.repeat GROUP BY 1, 2, 3
-        )
+        s (customer_id, net, day_num) AS NOT MATERIALIZED ({single_sql}),
+        hi AS MATERIALIZED (SELECT customer_id, net, day_num FROM s WHERE {_net_at_least_mean("s.net")})
         SELECT 1, seg, NULL, SUM(k), SUM(m), SUM(f), SUM(l), SUM(rp) FROM (
-            SELECT {_rfm_segment("r.last_num", "r.f", "r.m")} AS seg,
+            SELECT {_rfm_segment("r.last_num", "r.f", _cents("r.m"))} AS seg,
                    1 AS k, r.m AS m, r.f AS f, r.last_num AS l, CASE WHEN r.f >= 2 THEN 1 ELSE 0 END AS rp
             FROM r CROSS JOIN t
             UNION ALL
-            SELECT seg, k, m, k, days, 0 FROM sg WHERE seg >= 0
+            SELECT {single_low}, d.k, d.m, d.k, d.k * d.day_num, 0 FROM sd d CROSS JOIN t WHERE d.k <> 0
+            UNION ALL  -- every single buyer counted low-M above; those in `hi` move to high-M
+            SELECT {single_low}, -COUNT(*), -SUM(d.net), -COUNT(*), -SUM(d.day_num), 0
+            FROM hi d CROSS JOIN t GROUP BY 1
+            UNION ALL
+            SELECT {single_high}, COUNT(*), SUM(d.net), COUNT(*), SUM(d.day_num), 0
+            FROM hi d CROSS JOIN t GROUP BY 1
         ) x GROUP BY seg
         UNION ALL
         SELECT 2, customer_id, NULL, f, m, last_num, NULL, NULL FROM (
@@ -175,33 +216,34 @@ def _customer_figures(counted, first_orders, *, limit: int) -> dict:
                 SELECT customer_id, f, m, last_num FROM r ORDER BY m DESC, customer_id LIMIT %s) repeaters
             UNION ALL
             SELECT customer_id, f, m, last_num FROM (
-                SELECT customer_id, 1 AS f, net AS m, day_num AS last_num FROM o
-                WHERE customer_id IS NOT NULL AND NOT repeat ORDER BY net DESC, customer_id LIMIT %s) singles
+                SELECT customer_id, 1 AS f, net AS m, day_num AS last_num FROM hi
+                ORDER BY net DESC, customer_id LIMIT %s) singles
+            UNION ALL
+            SELECT customer_id, f, m, last_num FROM (
+                SELECT customer_id, 1 AS f, net AS m, day_num AS last_num FROM s
+                WHERE NOT ({_net_at_least_mean("s.net")}) AND (SELECT COUNT(*) FROM hi) < %s
+                ORDER BY net DESC, customer_id LIMIT %s) below_the_mean
         ) top
         UNION ALL
         SELECT 3, bucket_num, NULL, COUNT(*), NULL, NULL, NULL, NULL FROM ({first_sql}) n GROUP BY bucket_num
         UNION ALL
         SELECT 4, bucket_num, NULL, SUM(k), NULL, NULL, NULL, NULL FROM (
-            SELECT bucket_num, COUNT(DISTINCT customer_id) AS k FROM o
-            WHERE repeat AND customer_id IS NOT NULL GROUP BY bucket_num
+            SELECT bucket_num, COUNT(DISTINCT customer_id) AS k FROM rp GROUP BY bucket_num
             UNION ALL
-            SELECT bucket_num, SUM(k) FROM sg WHERE seg >= 0 GROUP BY bucket_num
+            SELECT bucket_num, SUM(k) FROM sd GROUP BY bucket_num
         ) active GROUP BY bucket_num
         UNION ALL
-        SELECT 5, NULL, country, SUM(k), SUM(m), SUM(nc), NULL, NULL FROM (
-            SELECT country, COUNT(DISTINCT customer_id) AS k, SUM(net) AS m, 0 AS nc FROM o
-            WHERE repeat AND customer_id IS NOT NULL GROUP BY country
+        SELECT 5, NULL, country, SUM(k), SUM(m), SUM(g), NULL, NULL FROM (
+            SELECT country, COUNT(DISTINCT customer_id) AS k, SUM(net) AS m, 0 AS g FROM rp GROUP BY country
             UNION ALL
-            SELECT country, SUM(CASE WHEN seg >= 0 THEN k ELSE 0 END), SUM(CASE WHEN seg >= 0 THEN m ELSE 0 END),
-                   SUM(CASE WHEN seg < 0 THEN k ELSE 0 END)
-            FROM sg GROUP BY country
+            SELECT country, SUM(k), SUM(m), SUM(g) FROM sd GROUP BY country
         ) countries GROUP BY country
     """
-    params = [*orders_params, limit, limit, *first_params]
+    params = [*repeat_params, *days_params, *single_params, limit, limit, limit, limit, *first_params]
     figures = {"segments": {}, "top": [], "new": {}, "active": {}, "countries": []}
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Per customer of a busy month is ~100k groups: hashed in memory rather than spilled to disk.
+            # Per repeat buyer of a busy month is tens of thousands of groups: hashed in memory, not spilled.
             cursor.execute(f"SET LOCAL work_mem = '{ANALYSIS_WORK_MEM}'")
         cursor.execute(sql, params)
         rows = cursor.fetchall()

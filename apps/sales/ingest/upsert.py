@@ -414,6 +414,7 @@ def _new_orders_add_to_rollups(shop: Shop, new_orders: list, day_of: dict, listi
         delta.add_order(
             day=day, shop_id=shop.pk, platform_id=shop.platform_id, country=row.buyer_country, status=row.status,
             gross=row.total_amount_base, refunds=row.refund_amount_base, fees=row.platform_fee_base,
+            has_buyer=row.customer_id is not None,
             lines=[(product_id, values[_QUANTITY], values[_LINE_TOTAL_BASE], unit_cost(product_id, day))
                    for product_id, values in zip(products, lines)],
         )

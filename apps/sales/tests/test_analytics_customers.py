@@ -140,3 +140,59 @@ def test_a_buyer_whose_first_order_was_just_before_the_period_is_returning(world
     assert (first_week["period"], first_week["new_customers"], first_week["returning_customers"]) == (
         "2025-02-24", 0, 1)
     assert sum(row["new_customers"] for row in data["by_period"]) == data["new_customers"]
+
+
+def test_orders_without_a_buyer_are_counted_apart_from_customers(world, admin):
+    before = analysis(admin)
+    guests = [
+        Spec("us", "G1", utc(2025, 3, 8, 4), "paid", [("MUG", 1, Decimal("30"))], None),
+        Spec("us", "G2", utc(2025, 3, 9, 4), "delivered", [("MUG", 2, Decimal("30"))], None, country="CA"),
+        Spec("us", "G3", utc(2025, 3, 9, 5), "cancelled", [("MUG", 1, Decimal("30"))], None),
+        Spec("us", "G4", utc(2025, 4, 9, 5), "paid", [("MUG", 1, Decimal("30"))], None),  # after the period
+    ]
+    store(world.shops, guests)
+    after = analysis(admin)
+    assert after["orders_without_customer"] == 2
+    unchanged = ("customers", "new_customers", "repeat_purchase_rate", "rfm", "top_customers", "by_period")
+    assert {key: after[key] for key in unchanged} == {key: before[key] for key in unchanged}
+    assert after["by_country"] == before["by_country"]  # a country lists buyers and their net sales only
+
+
+def test_the_top_customers_come_from_repeat_and_single_buyers_alike(world, admin):
+    # limit=1 takes the best single buyer from those at or above the mean; a large limit needs the
+    # single buyers below it too.
+    period = buyers(counted())
+    net = {f"买家 {buyer}": sum((s.base(s.total) - s.base(s.refund) for s in specs), ZERO)
+           for (_, buyer), specs in period.items()}
+    ranked = sorted(net.items(), key=lambda item: -item[1])
+    for limit in (1, 2, len(period), 50):
+        top = analysis(admin, limit=limit)["top_customers"]
+        assert [(row["name"], Decimal(row["net_sales"])) for row in top] == ranked[:limit], limit
+
+
+def test_the_customer_analysis_index_holds_the_counted_statuses():
+    from apps.sales.models import Order
+    from apps.sales.services import COUNTED_ORDER_STATUSES
+
+    index = next(index for index in Order._meta.indexes if index.name == "order_buyer_period_idx")
+    assert dict(index.condition.children)["status__in"] == list(COUNTED_ORDER_STATUSES)
+
+
+def test_a_buyer_exactly_at_a_mean_is_high_in_it(world, admin):
+    # 2–9 April, USD at 7.30: net 73.00, 146.00, 219.00 for three single buyers and 36.50 + 109.50
+    # = 146.00 for a buyer with two orders. Mean M = 584 / 4 = 146.00: s20 and r2 are exactly on it.
+    # Mean last day = 4 April (2, 4, 6 and 4): s20 and r2 again. Mean F = 5 / 4: only r2 is high.
+    def order(pid, day, amount, buyer):
+        return Spec("other", pid, utc(2025, 4, day, 4), "paid", [("MUG", 1, Decimal(amount))], buyer)
+
+    store(world.shops, [order("S10", 2, "10", "s10"), order("S20", 4, "20", "s20"), order("S30", 6, "30", "s30"),
+                        order("R2A", 3, "5", "r2"), order("R2B", 4, "15", "r2")])
+    data = analysis(admin, start="2025-04-02", end="2025-04-09")
+    segments = {row["segment"]: (row["customers"], row["net_sales"]) for row in data["rfm"]["segments"]
+                if row["customers"]}
+    assert segments == {
+        "important_value": (1, "146.00"),  # r2: recent, frequent, at the mean
+        "important_development": (2, "365.00"),  # s20 at both means, s30
+        "general_winback": (1, "73.00"),  # s10
+    }
+    assert (data["rfm"]["avg_monetary"], data["rfm"]["avg_frequency"]) == ("146.00", "1.25")

@@ -3,12 +3,16 @@ those came in one batch, in later batches, or by a pending order being paid; it 
 cancellation leaves one. The customer analysis groups only marked orders by buyer."""
 import dataclasses
 import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 
 from apps.core.testing import api_client_for
 from apps.sales.ingest import orders_upsert
-from apps.sales.models import Order
+from apps.sales.models import Order, SalesDaily
+from apps.sales.services import COUNTED_ORDER_STATUSES, sales_rollups_rebuild
 from apps.users.tests.factories import UserFactory
 
 from .test_analytics_dataset import END, SPECS, START, Spec, shanghai, utc, world  # noqa: F401
@@ -30,6 +34,42 @@ def collect(world, shop: str, *specs: Spec, later: bool = False) -> None:
     assert not result.rejected, result.rejected
 
 
+def single_figures() -> dict:
+    """The rollups' single-buyer and guest figures per (day, shop, country), as stored."""
+    return {
+        (row.date, row.shop_id, row.buyer_country): (row.single_orders, row.single_net_base, row.guest_orders)
+        for row in SalesDaily.objects.all()
+        if (row.single_orders, row.single_net_base, row.guest_orders) != (0, Decimal("0.00"), 0)
+    }
+
+
+def single_figures_of_orders() -> dict:
+    """The same figures computed here from the orders and their buyers' counted orders."""
+    counted = list(Order.objects.filter(status__in=COUNTED_ORDER_STATUSES))
+    per_buyer: dict[int, int] = {}
+    for order in counted:
+        if order.customer_id is not None:
+            per_buyer[order.customer_id] = per_buyer.get(order.customer_id, 0) + 1
+    figures: dict = {}
+    zone = ZoneInfo(settings.TIME_ZONE)
+    for order in counted:
+        key = (order.ordered_at.astimezone(zone).date(), order.shop_id, order.buyer_country)
+        singles, net, guests = figures.get(key, (0, Decimal("0.00"), 0))
+        if order.customer_id is None:
+            guests += 1
+        elif per_buyer[order.customer_id] == 1:
+            singles, net = singles + 1, net + order.total_amount_base - order.refund_amount_base
+        figures[key] = (singles, net, guests)
+    return {key: value for key, value in figures.items() if value != (0, Decimal("0.00"), 0)}
+
+
+def assert_single_figures_kept():
+    expected = single_figures_of_orders()
+    assert single_figures() == expected
+    sales_rollups_rebuild(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
+    assert single_figures() == expected  # and what a rebuild of every day gives
+
+
 def spec(pid: str) -> Spec:
     return next(spec for spec in SPECS if spec.pid == pid)
 
@@ -41,22 +81,30 @@ def repeat_rate(buyers_with_two: int, buyers: int) -> str:
 def test_the_orders_of_buyers_with_two_counted_orders_are_marked(world):
     # b1: U1, U4, U8; b3: U3, U7; e1: D1, D3. b4's and b5's only orders are cancelled or pending.
     assert marked() == {"U1", "U4", "U8", "U3", "U7", "D1", "D3"}
+    assert_single_figures_kept()
 
 
 def test_a_buyers_second_order_in_a_later_batch_marks_both(world):
+    before = single_figures()
     collect(world, "us", Spec("us", "U20", utc(2025, 3, 25, 8), "paid", [("MUG", 1, 30)], "b2"))
     assert {"U2", "U20"} <= marked()
+    assert single_figures() != before  # U2's day lost a single buyer's order
+    assert_single_figures_kept()
 
 
 def test_a_pending_order_being_paid_marks_the_buyer_and_a_cancellation_clears_it(world):
     collect(world, "us", Spec("us", "U21", utc(2025, 3, 26, 8), "paid", [("MUG", 1, 30)], "b5"))
     assert not {"U6", "U21"} & marked()  # U6 is still pending: one counted order
+    assert single_figures() == single_figures_of_orders()
 
+    # U6's day is rebuilt; U21, on another day, leaves that day's single buyers' figures and comes back.
     collect(world, "us", dataclasses.replace(spec("U6"), status="paid"), later=True)
     assert {"U6", "U21"} <= marked()
+    assert single_figures() == single_figures_of_orders()
 
     collect(world, "us", dataclasses.replace(spec("U6"), status="cancelled"), later=True)
     assert not {"U6", "U21"} & marked()
+    assert_single_figures_kept()
 
 
 def test_the_analysis_counts_a_buyer_made_a_repeat_buyer_by_a_payment(world):

@@ -22,6 +22,9 @@ class Customer(TimeStampedModel):
     # customers_first_order_advance for new orders): who is new in a period is a range of this index,
     # not a look-up of every buyer's history.
     first_ordered_at = models.DateTimeField("首单时间", null=True, blank=True, editable=False)
+    # Set with their orders' Order.repeat_buyer (two or more counted orders): the customer analysis
+    # counts the new ones among them here, and the others from the day rollups.
+    repeat_buyer = models.BooleanField("复购客户", default=False, editable=False)
 
     class Meta:
         db_table = "customers"
@@ -42,6 +45,8 @@ class Customer(TimeStampedModel):
             models.Index(fields=["country"], name="customer_country_idx"),
             models.Index(fields=["created_at", "id"], name="customer_created_idx"),  # the list's order
             models.Index(fields=["first_ordered_at"], include=["shop"], name="customer_first_order_idx"),
+            models.Index(fields=["first_ordered_at"], include=["shop"], condition=Q(repeat_buyer=True),
+                         name="customer_repeat_first_idx"),
         ]
 
     def __str__(self):

@@ -304,7 +304,7 @@ def _repeat_buyers_mark(customer_ids: list[int]) -> None:
                 f" RETURNING {_FLIPPED}",
                 [customer_ids, *COUNTED_ORDER_STATUSES],
             )
-            _singles_adjust(cursor.fetchall())
+            _repeat_flags_follow(cursor.fetchall())
             return
         flipped = []
         for start in range(0, len(customer_ids), _ROWS_PER_ADD):
@@ -316,20 +316,22 @@ def _repeat_buyers_mark(customer_ids: list[int]) -> None:
                 [*chunk, *COUNTED_ORDER_STATUSES],
             )
             flipped += cursor.fetchall()
-        _singles_adjust(flipped)
+        _repeat_flags_follow(flipped)
 
 
-# What an order whose repeat_buyer flag changed gives back to _singles_adjust.
-_FLIPPED = "ordered_at, shop_id, buyer_country, status, total_amount_base, refund_amount_base, repeat_buyer"
+# What an order whose repeat_buyer flag changed gives back to _repeat_flags_follow.
+_FLIPPED = "customer_id, ordered_at, shop_id, buyer_country, status, total_amount_base, refund_amount_base, repeat_buyer"
 
 
-def _singles_adjust(flipped: list[tuple]) -> None:
-    """Moves counted orders whose repeat_buyer flag changed into or out of their day rollup's
-    single-buyer figures (rows: the _FLIPPED columns, the flag's new value last). A day whose rollup
-    row is missing is one being rebuilt: the rebuild counts the order by its new flag."""
+def _repeat_flags_follow(flipped: list[tuple]) -> None:
+    """What follows orders' repeat_buyer flags changing (rows: the _FLIPPED columns, the flag's new
+    value last): their customers take the flag, and counted orders move into or out of their day
+    rollup's single-buyer figures. A day whose rollup row is missing is one being rebuilt: the
+    rebuild counts the order by its new flag."""
+    _customer_flags_set({row[0]: row[-1] for row in flipped})
     tz = ZoneInfo(settings.TIME_ZONE)
     changes: dict[tuple, list] = {}
-    for ordered_at, shop_id, country, status, gross, refunds, repeat in flipped:
+    for _, ordered_at, shop_id, country, status, gross, refunds, repeat in flipped:
         if status not in COUNTED_ORDER_STATUSES:
             continue
         if isinstance(ordered_at, str):
@@ -356,6 +358,23 @@ def _singles_adjust(flipped: list[tuple]) -> None:
               connection.ops.adapt_datefield_value(day), shop_id, country)
              for (day, shop_id, country), (k, net) in changes.items()],
         )
+
+
+def _customer_flags_set(flags: dict[int, bool]) -> None:
+    if not flags:
+        return
+    quote = connection.ops.quote_name
+    customers = quote(Customer._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {customers} SET repeat_buyer = v.flag FROM unnest(%s::bigint[], %s::boolean[]) AS v(id, flag)"
+                f" WHERE {customers}.id = v.id AND {customers}.repeat_buyer <> v.flag",
+                [list(flags), list(flags.values())],
+            )
+            return
+        cursor.executemany(f"UPDATE {customers} SET repeat_buyer = %s WHERE id = %s",
+                           [(flag, pk) for pk, flag in flags.items()])
 
 
 def _decimal(value) -> Decimal:
@@ -430,7 +449,7 @@ def _first_orders_refresh(*, start: dt.date, end: dt.date, shop_ids: list[int] |
             f" RETURNING {returned}",
             (*COUNTED_ORDER_STATUSES, *orders_params),
         )
-        _singles_adjust(cursor.fetchall())
+        _repeat_flags_follow(cursor.fetchall())
 
 
 # Orders entered by hand and salespeople -----------------------------------------------------------

@@ -7,7 +7,8 @@ rollups (SalesDaily) hold them summed: single_orders and single_net_base per day
 (kept where the flag changes). So the period's means come from the repeat buyers' groups and the
 rollups, and of the single buyers' orders only those at or above the mean net sales are read (they
 move to the high-M segments, and hold the top ones). Who is new needs no look-up of each buyer's
-history: Customer.first_ordered_at (kept with the rollups) is read as an index range of the period.
+history: a single buyer's one order is their first, and the repeat buyers' Customer.first_ordered_at
+(kept with the rollups) is read as an index range of the period.
 
 RFM compares each buyer with the period's means without dividing per row: x ≥ Σx/n ⇔ x ≥ ⌈Σx/n⌉
 for whole numbers (days, orders, cents), so each mean becomes one integer threshold."""
@@ -84,9 +85,11 @@ def customer_analysis(*, query: AnalysisQuery, interval: str, limit: int) -> dic
         .annotate(bucket_num=bucket_number(F("day_num"), interval, starts))
         .values_list("day_num", "bucket_num", "buyer_country", "single_orders", "single_net_base", "guest_orders")
     )
+    # New repeat buyers; a single buyer's first order is their one order, counted in the rollups.
     first_orders = (
         Customer.objects.filter(
             query.scope.q(platform="shop__platform_id"), first_ordered_at__gte=since, first_ordered_at__lt=until,
+            repeat_buyer=True,
         )
         .order_by()
         .annotate(bucket_num=bucket_number(day_number("first_ordered_at"), interval, starts))
@@ -172,7 +175,7 @@ def _customer_figures(repeat_orders, single_orders, single_days, first_orders, *
     repeat buyers), `single_orders` (customer id, net, day number of the other buyers' counted
     orders), `single_days` (day number, bucket number, country, single orders, their net, orders
     without a buyer: the period's SalesDaily rows) and `first_orders` (the bucket number of each
-    customer whose first order falls in the period)."""
+    repeat buyer whose first order falls in the period)."""
     repeat_sql, repeat_params = repeat_orders.query.sql_with_params()
     single_sql, single_params = single_orders.query.sql_with_params()
     days_sql, days_params = single_days.query.sql_with_params()
@@ -225,7 +228,11 @@ def _customer_figures(repeat_orders, single_orders, single_days, first_orders, *
                 ORDER BY net DESC, customer_id LIMIT %s) below_the_mean
         ) top
         UNION ALL
-        SELECT 3, bucket_num, NULL, COUNT(*), NULL, NULL, NULL, NULL FROM ({first_sql}) n GROUP BY bucket_num
+        SELECT 3, bucket_num, NULL, SUM(k), NULL, NULL, NULL, NULL FROM (
+            SELECT bucket_num, COUNT(*) AS k FROM ({first_sql}) n GROUP BY bucket_num
+            UNION ALL
+            SELECT bucket_num, SUM(k) FROM sd GROUP BY bucket_num
+        ) newcomers GROUP BY bucket_num
         UNION ALL
         SELECT 4, bucket_num, NULL, SUM(k), NULL, NULL, NULL, NULL FROM (
             SELECT bucket_num, COUNT(DISTINCT customer_id) AS k FROM rp GROUP BY bucket_num

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from apps.core.testing import api_client_for
 from apps.sales.ingest import orders_upsert
-from apps.sales.models import Order, SalesDaily
+from apps.sales.models import Customer, Order, SalesDaily
 from apps.sales.services import COUNTED_ORDER_STATUSES, sales_rollups_rebuild
 from apps.users.tests.factories import UserFactory
 
@@ -66,6 +66,12 @@ def single_figures_of_orders() -> dict:
 def assert_single_figures_kept():
     expected = single_figures_of_orders()
     assert single_figures() == expected
+    per_buyer: dict[int, int] = {}
+    for customer_id in Order.objects.filter(status__in=COUNTED_ORDER_STATUSES, customer__isnull=False).values_list(
+            "customer_id", flat=True):
+        per_buyer[customer_id] = per_buyer.get(customer_id, 0) + 1
+    assert set(Customer.objects.filter(repeat_buyer=True).values_list("pk", flat=True)) == {
+        pk for pk, count in per_buyer.items() if count >= 2}
     sales_rollups_rebuild(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
     assert single_figures() == expected  # and what a rebuild of every day gives
 

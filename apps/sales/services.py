@@ -296,38 +296,63 @@ def _repeat_buyers_mark(customer_ids: list[int]) -> None:
     # collection) had the planner AND in a scan of the status index, every paid order per customer.
     two_counted = (f"(SELECT SUM(CASE WHEN o.status IN ({statuses}) THEN 1 ELSE 0 END)"
                    f" FROM {orders} o WHERE o.customer_id = c.id) >= 2")
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # one array: the same short statement for any number
-            cursor.execute(
-                f"UPDATE {orders} SET repeat_buyer = TRUE WHERE customer_id = ANY(ARRAY("
-                f"SELECT c.id FROM unnest(%s::bigint[]) AS c(id) WHERE {two_counted})) AND NOT repeat_buyer"
-                f" RETURNING {_FLIPPED}",
-                [customer_ids, *COUNTED_ORDER_STATUSES],
-            )
+    if connection.vendor == "postgresql":  # one array: the same short statement for any number
+        _repeat_flags_update(
+            f"UPDATE {orders} SET repeat_buyer = TRUE WHERE customer_id = ANY(ARRAY("
+            f"SELECT c.id FROM unnest(%s::bigint[]) AS c(id) WHERE {two_counted})) AND NOT repeat_buyer",
+            [customer_ids, *COUNTED_ORDER_STATUSES],
+        )
+        return
+    for start in range(0, len(customer_ids), _ROWS_PER_ADD):
+        chunk = customer_ids[start:start + _ROWS_PER_ADD]
+        ids = " UNION ALL ".join(["SELECT %s AS id"] * len(chunk))
+        _repeat_flags_update(
+            f"UPDATE {orders} SET repeat_buyer = TRUE WHERE customer_id IN ("
+            f"SELECT c.id FROM ({ids}) c WHERE {two_counted}) AND NOT repeat_buyer",
+            [*chunk, *COUNTED_ORDER_STATUSES],
+        )
+
+
+def _repeat_flags_update(update_sql: str, params: list) -> None:
+    """Runs an UPDATE of orders' repeat_buyer flags, and what follows from the flags it changes:
+    their customers take the flag, and counted orders move into or out of their day rollup's
+    single-buyer figures (a day whose rollup row is missing is one being rebuilt, which counts the
+    order by its new flag). On PostgreSQL all of it is one statement; elsewhere the changed orders
+    come back (RETURNING) and are followed from here."""
+    quote = connection.ops.quote_name
+    orders = quote(Order._meta.db_table)
+    returned = ", ".join(f"{orders}.{quote(column)}" for column in (
+        "customer_id", "ordered_at", "shop_id", "buyer_country", "status", "total_amount_base",
+        "refund_amount_base", "repeat_buyer"))
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"{update_sql} RETURNING {returned}", params)
             _repeat_flags_follow(cursor.fetchall())
-            return
-        flipped = []
-        for start in range(0, len(customer_ids), _ROWS_PER_ADD):
-            chunk = customer_ids[start:start + _ROWS_PER_ADD]
-            ids = " UNION ALL ".join(["SELECT %s AS id"] * len(chunk))
-            cursor.execute(
-                f"UPDATE {orders} SET repeat_buyer = TRUE WHERE customer_id IN ("
-                f"SELECT c.id FROM ({ids}) c WHERE {two_counted}) AND NOT repeat_buyer RETURNING {_FLIPPED}",
-                [*chunk, *COUNTED_ORDER_STATUSES],
-            )
-            flipped += cursor.fetchall()
-        _repeat_flags_follow(flipped)
-
-
-# What an order whose repeat_buyer flag changed gives back to _repeat_flags_follow.
-_FLIPPED = "customer_id, ordered_at, shop_id, buyer_country, status, total_amount_base, refund_amount_base, repeat_buyer"
+        return
+    customers, daily = quote(Customer._meta.db_table), quote(SalesDaily._meta.db_table)
+    single, single_net, day, shop, country = (quote(SalesDaily._meta.get_field(name).column) for name in
+                                              ("single_orders", "single_net_base", "date", "shop", "buyer_country"))
+    statuses = ", ".join(["%s"] * len(COUNTED_ORDER_STATUSES))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH flipped (customer_id, ordered_at, shop_id, country, status, gross, refunds, repeat) AS ("
+            f"{update_sql} RETURNING {returned}),"
+            f" followed AS (UPDATE {customers} SET repeat_buyer = f.repeat"
+            f" FROM (SELECT DISTINCT customer_id, repeat FROM flipped) f"
+            f" WHERE {customers}.id = f.customer_id AND {customers}.repeat_buyer <> f.repeat)"
+            f" UPDATE {daily} SET {single} = {daily}.{single} + a.k, {single_net} = {daily}.{single_net} + a.net"
+            f" FROM (SELECT (ordered_at AT TIME ZONE %s)::date AS day, shop_id, country,"
+            f" SUM(CASE WHEN repeat THEN -1 ELSE 1 END) AS k,"
+            f" SUM(CASE WHEN repeat THEN refunds - gross ELSE gross - refunds END) AS net"
+            f" FROM flipped WHERE status IN ({statuses}) GROUP BY 1, 2, 3) a"
+            f" WHERE {daily}.{day} = a.day AND {daily}.{shop} = a.shop_id AND {daily}.{country} = a.country",
+            [*params, settings.TIME_ZONE, *COUNTED_ORDER_STATUSES],
+        )
 
 
 def _repeat_flags_follow(flipped: list[tuple]) -> None:
-    """What follows orders' repeat_buyer flags changing (rows: the _FLIPPED columns, the flag's new
-    value last): their customers take the flag, and counted orders move into or out of their day
-    rollup's single-buyer figures. A day whose rollup row is missing is one being rebuilt: the
-    rebuild counts the order by its new flag."""
+    """_repeat_flags_update's following, in Python (SQLite): rows are the changed orders' customer,
+    time, shop, country, status, gross, refunds and new flag."""
     _customer_flags_set({row[0]: row[-1] for row in flipped})
     tz = ZoneInfo(settings.TIME_ZONE)
     changes: dict[tuple, list] = {}
@@ -347,34 +372,23 @@ def _repeat_flags_follow(flipped: list[tuple]) -> None:
         return
     quote = connection.ops.quote_name
     table = quote(SalesDaily._meta.db_table)
-    field = SalesDaily._meta.get_field
+    orders, net, day, shop, country = (quote(SalesDaily._meta.get_field(name).column) for name in
+                                       ("single_orders", "single_net_base", "date", "shop", "buyer_country"))
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {table} SET {quote(field('single_orders').column)} = {quote(field('single_orders').column)} + %s,"
-            f" {quote(field('single_net_base').column)} = {quote(field('single_net_base').column)} + %s"
-            f" WHERE {quote(field('date').column)} = %s AND {quote(field('shop').column)} = %s"
-            f" AND {quote(field('buyer_country').column)} = %s",
-            [(k, connection.ops.adapt_decimalfield_value(net, MONEY_MAX_DIGITS, MONEY_DECIMAL_PLACES),
-              connection.ops.adapt_datefield_value(day), shop_id, country)
-             for (day, shop_id, country), (k, net) in changes.items()],
+            f"UPDATE {table} SET {orders} = {orders} + %s, {net} = {net} + %s"
+            f" WHERE {day} = %s AND {shop} = %s AND {country} = %s",
+            [(k, connection.ops.adapt_decimalfield_value(amount, MONEY_MAX_DIGITS, MONEY_DECIMAL_PLACES),
+              connection.ops.adapt_datefield_value(key_day), shop_id, key_country)
+             for (key_day, shop_id, key_country), (k, amount) in changes.items()],
         )
 
 
 def _customer_flags_set(flags: dict[int, bool]) -> None:
-    if not flags:
-        return
-    quote = connection.ops.quote_name
-    customers = quote(Customer._meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"UPDATE {customers} SET repeat_buyer = v.flag FROM unnest(%s::bigint[], %s::boolean[]) AS v(id, flag)"
-                f" WHERE {customers}.id = v.id AND {customers}.repeat_buyer <> v.flag",
-                [list(flags), list(flags.values())],
-            )
-            return
-        cursor.executemany(f"UPDATE {customers} SET repeat_buyer = %s WHERE id = %s",
-                           [(flag, pk) for pk, flag in flags.items()])
+    if flags:
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {connection.ops.quote_name(Customer._meta.db_table)} SET repeat_buyer = %s"
+                               f" WHERE id = %s", [(flag, pk) for pk, flag in flags.items()])
 
 
 def _decimal(value) -> Decimal:
@@ -439,17 +453,14 @@ def _first_orders_refresh(*, start: dt.date, end: dt.date, shop_ids: list[int] |
             f" WHERE {among_sql} AND {customers}.first_ordered_at {differs} {first}",
             (*COUNTED_ORDER_STATUSES, *among_params, *COUNTED_ORDER_STATUSES),
         )
-        # Both ways here: an order cancelled, deleted or moved to another buyer can end a repeat.
-        returned = ", ".join(f"{orders}.{column.strip()}" for column in _FLIPPED.split(","))
-        cursor.execute(
-            f"UPDATE {orders} SET repeat_buyer = c.repeat FROM ("
-            f"SELECT customer_id, SUM(CASE WHEN status IN ({statuses}) THEN 1 ELSE 0 END) >= 2 AS repeat"
-            f" FROM {orders} WHERE {orders_sql} GROUP BY customer_id"
-            f") c WHERE {orders}.customer_id = c.customer_id AND {orders}.repeat_buyer <> c.repeat"
-            f" RETURNING {returned}",
-            (*COUNTED_ORDER_STATUSES, *orders_params),
-        )
-        _repeat_flags_follow(cursor.fetchall())
+    # Both ways here: an order cancelled, deleted or moved to another buyer can end a repeat.
+    _repeat_flags_update(
+        f"UPDATE {orders} SET repeat_buyer = c.repeat FROM ("
+        f"SELECT customer_id, SUM(CASE WHEN status IN ({statuses}) THEN 1 ELSE 0 END) >= 2 AS repeat"
+        f" FROM {orders} WHERE {orders_sql} GROUP BY customer_id"
+        f") c WHERE {orders}.customer_id = c.customer_id AND {orders}.repeat_buyer <> c.repeat",
+        [*COUNTED_ORDER_STATUSES, *orders_params],
+    )
 
 
 # Orders entered by hand and salespeople -----------------------------------------------------------

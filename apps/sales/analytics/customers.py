@@ -181,7 +181,7 @@ def _customer_figures(repeat_orders, single_orders, single_days, first_orders, *
     days_sql, days_params = single_days.query.sql_with_params()
     first_sql, first_params = first_orders.query.sql_with_params()
     # A single buyer's R and F are their order's day and 1; M is high for the orders in `hi`.
-    single_low, single_high = _rfm_segment("d.day_num", "1", "0"), _rfm_segment("d.day_num", "1", "1")
+    single_low = _rfm_segment("d.day_num", "1", "0")
     sql = f"""
         WITH rp (customer_id, country, net, day_num, bucket_num) AS MATERIALIZED ({repeat_sql}),
         r AS (SELECT customer_id, COUNT(*) AS f, SUM(net) AS m, MAX(day_num) AS last_num FROM rp GROUP BY customer_id),
@@ -199,19 +199,19 @@ def _customer_figures(repeat_orders, single_orders, single_days, first_orders, *
             FROM totals WHERE n > 0
         ),
         s (customer_id, net, day_num) AS NOT MATERIALIZED ({single_sql}),
-        hi AS MATERIALIZED (SELECT customer_id, net, day_num FROM s WHERE {_net_at_least_mean("s.net")})
+        hi AS MATERIALIZED (SELECT customer_id, net, day_num FROM s WHERE {_net_at_least_mean("s.net")}),
+        hs AS (SELECT {single_low} AS seg, COUNT(*) AS k, SUM(d.net) AS m, SUM(d.day_num) AS l
+               FROM hi d CROSS JOIN t GROUP BY 1)
         SELECT 1, seg, NULL, SUM(k), SUM(m), SUM(f), SUM(l), SUM(rp) FROM (
             SELECT {_rfm_segment("r.last_num", "r.f", _cents("r.m"))} AS seg,
                    1 AS k, r.m AS m, r.f AS f, r.last_num AS l, CASE WHEN r.f >= 2 THEN 1 ELSE 0 END AS rp
             FROM r CROSS JOIN t
             UNION ALL
             SELECT {single_low}, d.k, d.m, d.k, d.k * d.day_num, 0 FROM sd d CROSS JOIN t WHERE d.k <> 0
-            UNION ALL  -- every single buyer counted low-M above; those in `hi` move to high-M
-            SELECT {single_low}, -COUNT(*), -SUM(d.net), -COUNT(*), -SUM(d.day_num), 0
-            FROM hi d CROSS JOIN t GROUP BY 1
+            UNION ALL  -- every single buyer counted low-M above; those in `hi` move to high-M (m_hi: +1)
+            SELECT seg, -k, -m, -k, -l, 0 FROM hs
             UNION ALL
-            SELECT {single_high}, COUNT(*), SUM(d.net), COUNT(*), SUM(d.day_num), 0
-            FROM hi d CROSS JOIN t GROUP BY 1
+            SELECT seg + 1, k, m, k, l, 0 FROM hs
         ) x GROUP BY seg
         UNION ALL
         SELECT 2, customer_id, NULL, f, m, last_num, NULL, NULL FROM (
@@ -252,6 +252,9 @@ def _customer_figures(repeat_orders, single_orders, single_days, first_orders, *
         if connection.vendor == "postgresql":
             # Per repeat buyer of a busy month is tens of thousands of groups: hashed in memory, not spilled.
             cursor.execute(f"SET LOCAL work_mem = '{ANALYSIS_WORK_MEM}'")
+            # Starting parallel workers costs more than it saves at this size (the plan of the rare
+            # below-the-mean fallback had them, started even when the fallback reads nothing).
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     # The parts share columns, so PostgreSQL widens some integers to numeric: int() them back.

@@ -392,7 +392,7 @@ def _customer_flags_set(flags: dict[int, bool]) -> None:
 
 
 def _decimal(value) -> Decimal:
-    # PostgreSQL returns Decimal; SQLite a float or an int for a decimal column.
+    # SQLite hands back a float or an int for a decimal column.
     return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.01"))
 
 

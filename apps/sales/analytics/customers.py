@@ -160,11 +160,10 @@ def _ceil_div(total: str, count: str) -> str:
     return f"(CASE WHEN {total} >= 0 THEN ({total} + {count} - 1) / {count} ELSE -((-{total}) / {count}) END)"
 
 
-def _rfm_segment(last_num: str, frequency: str, monetary_cents: str) -> str:
+def _rfm_segment(last_num: str, frequency: str, monetary_cents: str | None) -> str:
     """SQL of a buyer's segment key, r_hi·4 + f_hi·2 + m_hi, against the thresholds of `t`. Recency
-    R = end − last day, so R ≤ mean R ⇔ last ≥ mean last. `monetary_cents` "0" or "1" gives m_hi as is."""
-    monetary = (monetary_cents if monetary_cents in ("0", "1")
-                else f"(CASE WHEN {monetary_cents} >= t.mmin THEN 1 ELSE 0 END)")
+    R = end − last day, so R ≤ mean R ⇔ last ≥ mean last. Without `monetary_cents`, m_hi is 0."""
+    monetary = f"(CASE WHEN {monetary_cents} >= t.mmin THEN 1 ELSE 0 END)" if monetary_cents else "0"
     return (f"(CASE WHEN {last_num} >= t.lmin THEN 4 ELSE 0 END)"
             f" + (CASE WHEN {frequency} >= t.fmin THEN 2 ELSE 0 END) + {monetary}")
 
@@ -181,7 +180,7 @@ def _customer_figures(repeat_orders, single_orders, single_days, first_orders, *
     days_sql, days_params = single_days.query.sql_with_params()
     first_sql, first_params = first_orders.query.sql_with_params()
     # A single buyer's R and F are their order's day and 1; M is high for the orders in `hi`.
-    single_low = _rfm_segment("d.day_num", "1", "0")
+    single_low = _rfm_segment("d.day_num", "1", None)
     sql = f"""
         WITH rp (customer_id, country, net, day_num, bucket_num) AS MATERIALIZED ({repeat_sql}),
         r AS (SELECT customer_id, COUNT(*) AS f, SUM(net) AS m, MAX(day_num) AS last_num FROM rp GROUP BY customer_id),

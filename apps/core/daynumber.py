@@ -55,9 +55,7 @@ class BusinessDayNumber(Func):
         self.zone, self.since, self.until = zone, since, until
 
     def as_sql(self, compiler, connection, **extra):  # SQLite: its own conversion of the time zone
-        day = TruncDate(self.source_expressions[0], tzinfo=self.zone)
-        sql, params = compiler.compile(day)
-        return f"CAST(julianday({sql}) - 2440587.5 AS INTEGER)", params
+        return compiler.compile(DateDayNumber(TruncDate(self.source_expressions[0], tzinfo=self.zone)))
 
     def as_postgresql(self, compiler, connection, **extra):
         # Django's PostgreSQL connections run in UTC (USE_TZ), so ::date of an instant moved by the

@@ -17,6 +17,14 @@ def quantize_money(amount: Decimal) -> Decimal:
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def money_from_sql(value) -> Decimal:
+    """A money value as raw SQL hands it back: PostgreSQL gives an exact Decimal; SQLite a float or
+    an int for a decimal column or its sum (rounded to cents here); NULL is 0."""
+    if value is None:
+        return ZERO
+    return value if isinstance(value, Decimal) else Decimal(str(round(value, 2)))
+
+
 def money_field(verbose_name: str, **kwargs) -> models.DecimalField:
     kwargs.setdefault("default", ZERO)
     return models.DecimalField(

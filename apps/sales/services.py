@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils.dateparse import parse_datetime
 
 from apps.core.exceptions import InvalidStateTransition
-from apps.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, ZERO, quantize_money
+from apps.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, ZERO, money_from_sql, quantize_money
 from apps.users.models import AuditLog
 
 from .models import Customer, Order, OrderLine, SalesDaily, SalesTarget, SkuSalesDaily
@@ -330,8 +330,7 @@ def _repeat_flags_update(update_sql: str, params: list) -> None:
             _repeat_flags_follow(cursor.fetchall())
         return
     customers, daily = quote(Customer._meta.db_table), quote(SalesDaily._meta.db_table)
-    single, single_net, day, shop, country = (quote(SalesDaily._meta.get_field(name).column) for name in
-                                              ("single_orders", "single_net_base", "date", "shop", "buyer_country"))
+    single, single_net, day, shop, country = _single_columns()
     statuses = ", ".join(["%s"] * len(COUNTED_ORDER_STATUSES))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -363,17 +362,15 @@ def _repeat_flags_follow(flipped: list[tuple]) -> None:
             ordered_at = parse_datetime(ordered_at)
         if ordered_at.tzinfo is None:  # SQLite stores UTC without an offset
             ordered_at = ordered_at.replace(tzinfo=dt.UTC)
-        net = _decimal(gross) - _decimal(refunds)
+        net = money_from_sql(gross) - money_from_sql(refunds)
         change = changes.setdefault((ordered_at.astimezone(tz).date(), shop_id, country), [0, ZERO])
         sign = -1 if repeat else 1
         change[0] += sign
         change[1] += sign * net
     if not changes:
         return
-    quote = connection.ops.quote_name
-    table = quote(SalesDaily._meta.db_table)
-    orders, net, day, shop, country = (quote(SalesDaily._meta.get_field(name).column) for name in
-                                       ("single_orders", "single_net_base", "date", "shop", "buyer_country"))
+    table = connection.ops.quote_name(SalesDaily._meta.db_table)
+    orders, net, day, shop, country = _single_columns()
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {table} SET {orders} = {orders} + %s, {net} = {net} + %s"
@@ -384,16 +381,17 @@ def _repeat_flags_follow(flipped: list[tuple]) -> None:
         )
 
 
+def _single_columns() -> tuple[str, ...]:
+    """SalesDaily's single-buyer columns and its key, quoted: single orders, their net, day, shop, country."""
+    return tuple(connection.ops.quote_name(SalesDaily._meta.get_field(name).column)
+                 for name in ("single_orders", "single_net_base", "date", "shop", "buyer_country"))
+
+
 def _customer_flags_set(flags: dict[int, bool]) -> None:
     if flags:
         with connection.cursor() as cursor:
             cursor.executemany(f"UPDATE {connection.ops.quote_name(Customer._meta.db_table)} SET repeat_buyer = %s"
                                f" WHERE id = %s", [(flag, pk) for pk, flag in flags.items()])
-
-
-def _decimal(value) -> Decimal:
-    # SQLite hands back a float or an int for a decimal column.
-    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from django.db.models import F
 
 from apps.core.api.params import AnalysisQuery, business_zone
 from apps.core.daynumber import EPOCH, BusinessDayNumber, DateDayNumber, bucket_number
-from apps.core.money import ZERO
+from apps.core.money import ZERO, money_from_sql
 from apps.sales.models import Customer, Order, SalesDaily
 from apps.sales.services import COUNTED_ORDER_STATUSES
 
@@ -261,25 +261,18 @@ def _customer_figures(repeat_orders, single_orders, single_days, first_orders, *
         if part == 1:
             key = int(key)
             figures["segments"][(bool(key & 4), bool(key & 2), bool(key & 1))] = (
-                int(a), _money(b), int(c), int(d), int(e))
+                int(a), money_from_sql(b), int(c), int(d), int(e))
         elif part == 2:
-            figures["top"].append((int(key), int(a), _money(b), int(c)))
+            figures["top"].append((int(key), int(a), money_from_sql(b), int(c)))
         elif part == 3:
             figures["new"][int(key)] = int(a)
         elif part == 4:
             figures["active"][int(key)] = int(a)
         else:
-            figures["countries"].append((label, int(a), int(c), _money(b)))
+            figures["countries"].append((label, int(a), int(c), money_from_sql(b)))
     figures["top"] = sorted(figures["top"], key=lambda row: (-row[2], row[0]))[:limit]
     figures["countries"].sort(key=lambda row: (-row[1], row[0]))
     return figures
-
-
-def _money(value) -> Decimal:
-    # PostgreSQL sums numerics exactly; SQLite hands back a float (or an int) for decimal columns.
-    if value is None:
-        return ZERO
-    return value if isinstance(value, Decimal) else Decimal(str(round(value, 2)))
 
 
 def _day(number: int) -> dt.date:

@@ -284,12 +284,13 @@ class _PageSlot:
         self.page = page
         self.order_ids = {order.platform_order_id for order in page.orders}
         self.customers: dict = {}
+        self.counted: dict = {}
         self.error: BaseException | None = None
         self._resolved = threading.Event()  # its buyers are known (or it has ended)
         self._ended = threading.Event()  # committed, or failed (`error`)
 
-    def resolved(self, customers: dict) -> None:
-        self.customers = customers
+    def resolved(self, customers: dict, counted: dict) -> None:
+        self.customers, self.counted = customers, counted
         self._resolved.set()
 
     def end(self, error: BaseException | None = None) -> None:
@@ -393,14 +394,15 @@ class OrderPagePipeline:
 
     def _store(self, slot: _PageSlot, previous: _PageSlot | None) -> UpsertResult:
         known: dict = {}
+        counted: dict = {}
         if previous is not None:
             if slot.order_ids & previous.order_ids:
                 previous.wait_ended()
             else:
                 previous.wait_resolved()
-            known = previous.customers
+            known, counted = previous.customers, previous.counted
         shared = previous.wait_ended if previous is not None else (lambda: None)
-        turn = BatchTurn(known_customers=known, resolved=slot.resolved, shared=shared)
+        turn = BatchTurn(known_customers=known, resolved=slot.resolved, shared=shared, known_counted=counted)
         return _store_order_page(self.run, self.shop, self.connector, slot.page, turn)
 
 

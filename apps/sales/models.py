@@ -267,7 +267,7 @@ class SalesDaily(models.Model):
     cogs_base = money_field("销售成本(本位币)")
     # For the customer analysis: counted orders whose buyer has no other counted order
     # (Order.repeat_buyer false), their net sales (gross − refunds), and orders without a buyer.
-    # Kept where the flag changes (_repeat_buyers_mark, _first_orders_refresh) and by the rebuild.
+    # Kept where the flags change (_repeat_flags_update) and by the rebuild.
     single_orders = models.IntegerField("单次购买客户订单数", default=0)
     single_net_base = money_field("单次购买客户净销售额(本位币)")
     guest_orders = models.IntegerField("无客户订单数", default=0)

@@ -176,11 +176,11 @@ class RollupDelta:
         self.sku: dict[tuple, list] = {}  # (day, shop, product) -> [orders, units, gross, cogs]
 
     def add_order(self, *, day: dt.date, shop_id: int, platform_id: int, country: str, status: str, gross: Decimal,
-                  refunds: Decimal, fees: Decimal, lines: Iterable[tuple], has_buyer: bool) -> None:
+                  refunds: Decimal, fees: Decimal, lines: Iterable[tuple], has_buyer: bool, repeat: bool) -> None:
         """`lines`: (product id or None, quantity, line total in base currency, unit cost in base
         currency or None) of each line. Amounts are in cents already, so the sums are exact.
-        An order with a buyer is added as a single buyer's (a new order is not marked a repeat
-        buyer's yet): customers_first_order_advance, which marks them, takes the repeat ones out."""
+        An order with a buyer is added as a single buyer's unless `repeat` (its repeat_buyer flag as
+        written): customers_first_order_advance, which checks the flags, moves those it corrects."""
         if status not in COUNTED_ORDER_STATUSES:
             return
         daily = self.daily.setdefault((day, shop_id, country), [platform_id, 0, 0, ZERO, ZERO, ZERO, ZERO, 0, ZERO, 0])
@@ -188,11 +188,11 @@ class RollupDelta:
         daily[3] += gross
         daily[4] += refunds
         daily[5] += fees
-        if has_buyer:
+        if not has_buyer:
+            daily[9] += 1
+        elif not repeat:
             daily[7] += 1
             daily[8] += gross - refunds
-        else:
-            daily[9] += 1
         products = set()
         for product_id, quantity, total, unit_cost in lines:
             cost = quantity * unit_cost if unit_cost is not None else ZERO
@@ -251,18 +251,22 @@ def _rows_add(model, *, keys: tuple, others: tuple, summed: tuple, rows: list[tu
 
 
 @transaction.atomic
-def customers_first_order_advance(earliest: dict[int, dt.datetime]) -> None:
-    """Sets the first order of each customer (id -> the time of their earliest new counted order)
-    to that time where it is earlier than the one stored, or none is: all that adding orders can do
-    to a customer's first order. Those of them who now have two or more counted orders get their
-    orders marked `repeat_buyer`."""
-    if not earliest:
+def customers_first_order_advance(earliest: dict[int, dt.datetime], buyers: Iterable[int] = ()) -> None:
+    """After orders were created: sets the first order of each customer (id -> the time of their
+    earliest new counted order) to that time where it is earlier than the one stored, or none is:
+    all that adding orders can do to a customer's first order. The repeat-buyer flags of those
+    customers and of `buyers` (the other buyers of the new orders) are then checked and corrected:
+    a writer sets a new order's flag from what it knew of its buyer, which another transaction may
+    have changed since."""
+    if not earliest and not buyers:
         return
     quote = connection.ops.quote_name
     customers = quote(Customer._meta.db_table)
     where = (f" WHERE {customers}.id = v.id AND ({customers}.first_ordered_at IS NULL"
              f" OR {customers}.first_ordered_at > v.t)")
-    _repeat_buyers_mark(list(earliest))
+    _repeat_flags_check(sorted({*earliest, *buyers}))
+    if not earliest:
+        return
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Two arrays: the same short statement for any number of customers (a UNION of one SELECT
@@ -284,61 +288,78 @@ def customers_first_order_advance(earliest: dict[int, dt.datetime]) -> None:
             )
 
 
-def _repeat_buyers_mark(customer_ids: list[int]) -> None:
-    """Marks the orders of those of these customers who have two or more counted orders (new
-    orders can only add to a customer's count)."""
-    quote = connection.ops.quote_name
-    orders = quote(Order._meta.db_table)
+def _is_repeat_buyer(customer_id_sql: str) -> tuple[str, list]:
+    """SQL (and its parameters) true when the customer whose id is `customer_id_sql` has two or
+    more counted orders. Counted through the customer/time index (it holds the status), so the cost
+    stays that of the customers asked about however large the table grows. The status is tested
+    inside the sum on purpose: as a condition, a table without statistics yet (a first collection)
+    had the planner AND in a scan of the status index, every paid order per customer."""
+    orders = connection.ops.quote_name(Order._meta.db_table)
     statuses = ", ".join(["%s"] * len(COUNTED_ORDER_STATUSES))
-    # Per customer, their counted orders counted through the customer/time index (it holds the
-    # status), so the cost stays that of the batch however large the table grows. The status is
-    # tested inside the sum on purpose: as a condition, a table without statistics yet (a first
-    # collection) had the planner AND in a scan of the status index, every paid order per customer.
-    two_counted = (f"(SELECT SUM(CASE WHEN o.status IN ({statuses}) THEN 1 ELSE 0 END)"
-                   f" FROM {orders} o WHERE o.customer_id = c.id) >= 2")
+    return (f"COALESCE((SELECT SUM(CASE WHEN o.status IN ({statuses}) THEN 1 ELSE 0 END)"
+            f" FROM {orders} o WHERE o.customer_id = {customer_id_sql}), 0) >= 2", list(COUNTED_ORDER_STATUSES))
+
+
+def _repeat_flags_check(customer_ids: list[int]) -> None:
+    """Sets the repeat-buyer flags of these customers and of their orders to what their orders say."""
+    if not customer_ids:
+        return
     if connection.vendor == "postgresql":  # one array: the same short statement for any number
-        _repeat_flags_update(
-            f"UPDATE {orders} SET repeat_buyer = TRUE WHERE customer_id = ANY(ARRAY("
-            f"SELECT c.id FROM unnest(%s::bigint[]) AS c(id) WHERE {two_counted})) AND NOT repeat_buyer",
-            [customer_ids, *COUNTED_ORDER_STATUSES],
-        )
+        repeat, params = _is_repeat_buyer("c.id")
+        _repeat_flags_update(f"SELECT c.id, {repeat} FROM unnest(%s::bigint[]) AS c(id)", [*params, customer_ids])
         return
     for start in range(0, len(customer_ids), _ROWS_PER_ADD):
         chunk = customer_ids[start:start + _ROWS_PER_ADD]
+        repeat, params = _is_repeat_buyer("c.id")
         ids = " UNION ALL ".join(["SELECT %s AS id"] * len(chunk))
-        _repeat_flags_update(
-            f"UPDATE {orders} SET repeat_buyer = TRUE WHERE customer_id IN ("
-            f"SELECT c.id FROM ({ids}) c WHERE {two_counted}) AND NOT repeat_buyer",
-            [*chunk, *COUNTED_ORDER_STATUSES],
-        )
+        _repeat_flags_update(f"SELECT c.id, {repeat} FROM ({ids}) c", [*params, *chunk])
 
 
-def _repeat_flags_update(update_sql: str, params: list) -> None:
-    """Runs an UPDATE of orders' repeat_buyer flags, and what follows from the flags it changes:
-    their customers take the flag, and counted orders move into or out of their day rollup's
+def _repeat_flags_update(truth_sql: str, params: list) -> None:
+    """Sets repeat-buyer flags to the truth: `truth_sql` gives (customer id, whether they are a
+    repeat buyer) for the customers to set. Their flag and their orders' flags take that value where
+    they differ, and the counted orders whose flag changed move into or out of their day rollup's
     single-buyer figures (a day whose rollup row is missing is one being rebuilt, which counts the
     order by its new flag). On PostgreSQL all of it is one statement; elsewhere the changed orders
     come back (RETURNING) and are followed from here."""
     quote = connection.ops.quote_name
-    orders = quote(Order._meta.db_table)
+    orders, customers = quote(Order._meta.db_table), quote(Customer._meta.db_table)
     returned = ", ".join(f"{orders}.{quote(column)}" for column in (
         "customer_id", "ordered_at", "shop_id", "buyer_country", "status", "total_amount_base",
         "refund_amount_base", "repeat_buyer"))
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"{update_sql} RETURNING {returned}", params)
-            _repeat_flags_follow(cursor.fetchall())
+            cursor.execute(truth_sql, params)
+            truth = {pk: bool(repeat) for pk, repeat in cursor.fetchall()}
+            flipped = []
+            for flag in (True, False):
+                ids = [pk for pk, repeat in truth.items() if repeat is flag]
+                for start in range(0, len(ids), _ROWS_PER_ADD):
+                    chunk = ids[start:start + _ROWS_PER_ADD]
+                    marks = ", ".join(["%s"] * len(chunk))
+                    cursor.execute(f"UPDATE {orders} SET repeat_buyer = %s WHERE customer_id IN ({marks})"
+                                   f" AND repeat_buyer <> %s RETURNING {returned}", [flag, *chunk, flag])
+                    flipped.extend(cursor.fetchall())
+                    cursor.execute(f"UPDATE {customers} SET repeat_buyer = %s WHERE id IN ({marks})"
+                                   f" AND repeat_buyer <> %s", [flag, *chunk, flag])
+        _repeat_flags_follow(flipped)
         return
-    customers, daily = quote(Customer._meta.db_table), quote(SalesDaily._meta.db_table)
+    daily = quote(SalesDaily._meta.db_table)
     single, single_net, day, shop, country = _single_columns()
     statuses = ", ".join(["%s"] * len(COUNTED_ORDER_STATUSES))
     with connection.cursor() as cursor:
+        # Orders and customers are found by two arrays of customer ids, so an index is probed per
+        # customer whatever the planner believes of the truth's size (a join may scan the table).
         cursor.execute(
-            f"WITH flipped (customer_id, ordered_at, shop_id, country, status, gross, refunds, repeat) AS ("
-            f"{update_sql} RETURNING {returned}),"
-            f" followed AS (UPDATE {customers} SET repeat_buyer = f.repeat"
-            f" FROM (SELECT DISTINCT customer_id, repeat FROM flipped) f"
-            f" WHERE {customers}.id = f.customer_id AND {customers}.repeat_buyer <> f.repeat)"
+            f"WITH truth (customer_id, repeat) AS MATERIALIZED ({truth_sql}),"
+            f" flipped (customer_id, ordered_at, shop_id, country, status, gross, refunds, repeat) AS ("
+            f"UPDATE {orders} SET repeat_buyer = NOT repeat_buyer"
+            f" WHERE (customer_id = ANY(ARRAY(SELECT customer_id FROM truth WHERE repeat)) AND NOT repeat_buyer)"
+            f" OR (customer_id = ANY(ARRAY(SELECT customer_id FROM truth WHERE NOT repeat)) AND repeat_buyer)"
+            f" RETURNING {returned}),"
+            f" followed AS (UPDATE {customers} SET repeat_buyer = NOT repeat_buyer"
+            f" WHERE (id = ANY(ARRAY(SELECT customer_id FROM truth WHERE repeat)) AND NOT repeat_buyer)"
+            f" OR (id = ANY(ARRAY(SELECT customer_id FROM truth WHERE NOT repeat)) AND repeat_buyer))"
             f" UPDATE {daily} SET {single} = {daily}.{single} + a.k, {single_net} = {daily}.{single_net} + a.net"
             f" FROM (SELECT (ordered_at AT TIME ZONE %s)::date AS day, shop_id, country,"
             f" SUM(CASE WHEN repeat THEN -1 ELSE 1 END) AS k,"
@@ -350,9 +371,8 @@ def _repeat_flags_update(update_sql: str, params: list) -> None:
 
 
 def _repeat_flags_follow(flipped: list[tuple]) -> None:
-    """_repeat_flags_update's following, in Python (SQLite): rows are the changed orders' customer,
-    time, shop, country, status, gross, refunds and new flag."""
-    _customer_flags_set({row[0]: row[-1] for row in flipped})
+    """_repeat_flags_update's following of the rollups, in Python (SQLite): rows are the changed
+    orders' customer, time, shop, country, status, gross, refunds and new flag."""
     tz = ZoneInfo(settings.TIME_ZONE)
     changes: dict[tuple, list] = {}
     for _, ordered_at, shop_id, country, status, gross, refunds, repeat in flipped:
@@ -385,13 +405,6 @@ def _single_columns() -> tuple[str, ...]:
     """SalesDaily's single-buyer columns and its key, quoted: single orders, their net, day, shop, country."""
     return tuple(connection.ops.quote_name(SalesDaily._meta.get_field(name).column)
                  for name in ("single_orders", "single_net_base", "date", "shop", "buyer_country"))
-
-
-def _customer_flags_set(flags: dict[int, bool]) -> None:
-    if flags:
-        with connection.cursor() as cursor:
-            cursor.executemany(f"UPDATE {connection.ops.quote_name(Customer._meta.db_table)} SET repeat_buyer = %s"
-                               f" WHERE id = %s", [(flag, pk) for pk, flag in flags.items()])
 
 
 @transaction.atomic
@@ -443,8 +456,6 @@ def _first_orders_refresh(*, start: dt.date, end: dt.date, shop_ids: list[int] |
     first = (f"(SELECT MIN(o.ordered_at) FROM {orders} o"
              f" WHERE o.customer_id = {customers}.id AND o.status IN ({statuses}))")
     differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-    their_orders = Order.objects.filter(_InIdsOf(F("customer_id"), candidates)).query
-    orders_sql, orders_params = their_orders.where.as_sql(their_orders.get_compiler(connection=connection), connection)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {customers} SET first_ordered_at = {first}"
@@ -452,13 +463,9 @@ def _first_orders_refresh(*, start: dt.date, end: dt.date, shop_ids: list[int] |
             (*COUNTED_ORDER_STATUSES, *among_params, *COUNTED_ORDER_STATUSES),
         )
     # Both ways here: an order cancelled, deleted or moved to another buyer can end a repeat.
-    _repeat_flags_update(
-        f"UPDATE {orders} SET repeat_buyer = c.repeat FROM ("
-        f"SELECT customer_id, SUM(CASE WHEN status IN ({statuses}) THEN 1 ELSE 0 END) >= 2 AS repeat"
-        f" FROM {orders} WHERE {orders_sql} GROUP BY customer_id"
-        f") c WHERE {orders}.customer_id = c.customer_id AND {orders}.repeat_buyer <> c.repeat",
-        [*COUNTED_ORDER_STATUSES, *orders_params],
-    )
+    repeat, repeat_params = _is_repeat_buyer(f"{customers}.id")
+    _repeat_flags_update(f"SELECT {customers}.id, {repeat} FROM {customers} WHERE {among_sql}",
+                         [*repeat_params, *among_params])
 
 
 # Orders entered by hand and salespeople -----------------------------------------------------------

@@ -157,7 +157,7 @@ def test_a_page_takes_the_buyers_of_the_page_before_and_waits_for_an_order_it_re
         if number == 2:
             turn = kwargs["turn"]
             kwargs["turn"] = dataclasses.replace(
-                turn, resolved=lambda customers: (turn.resolved(customers), page_2_resolved.set()))
+                turn, resolved=lambda customers, counted: (turn.resolved(customers, counted), page_2_resolved.set()))
         result = real_upsert(**kwargs)
         if number == 1:
             assert page_2_resolved.wait(timeout=10)

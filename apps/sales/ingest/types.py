@@ -83,10 +83,13 @@ class UpsertResult:
 class BatchTurn:
     """Lets a batch be stored while the batch before it is still being stored in another transaction
     (collection pipelines its pages). `known_customers`: the buyers the batch before found or created
-    (key -> id; some not committed yet, which is why this batch must commit after it); `resolved`
-    hands this batch's buyers on to the next; `shared` blocks until the batch before has committed,
-    and runs before this batch writes rows other batches write too (stock, rollups, first orders)."""
+    (key -> id; some not committed yet, which is why this batch must commit after it) and
+    `known_counted` their counted orders so far (id -> count; 2 may stand for more); `resolved`
+    hands this batch's buyers and counts on to the next; `shared` blocks until the batch before has
+    committed, and runs before this batch writes rows other batches write too (stock, rollups,
+    first orders)."""
 
     known_customers: dict
-    resolved: Callable[[dict], None]
+    resolved: Callable[[dict, dict], None]
     shared: Callable[[], None]
+    known_counted: dict = field(default_factory=dict)

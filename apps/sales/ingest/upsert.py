@@ -55,7 +55,7 @@ class _OrderRow:
     """An order as the upsert holds it: the attributes that base-amount conversion, finance records
     and the stock filter read from an Order, without a model instance per order."""
 
-    __slots__ = ("pk", "shop_id", "platform_order_id", *_ORDER_FIELDS)
+    __slots__ = ("pk", "shop_id", "platform_order_id", "repeat_buyer", *_ORDER_FIELDS)
 
     def values(self) -> tuple:
         """The values of _ORDER_FIELDS, in that order."""
@@ -75,10 +75,11 @@ def _customer_key(data: CustomerData | None) -> tuple[str, str] | None:
     return None
 
 
-def _resolve_customers(shop: Shop, orders: Sequence[OrderData], writer,
-                       known: dict[tuple[str, str], int]) -> dict[tuple[str, str], int]:
+def _resolve_customers(shop: Shop, orders: Sequence[OrderData], writer, known: dict[tuple[str, str], int],
+                       counted: dict[int, int]) -> dict[tuple[str, str], int]:
     """Finds or creates each buyer once per shop: by platform buyer id, else by e-mail. `known` are
-    buyers already found (the customers of the batch's stored orders): they are not looked up again."""
+    buyers already found (the customers of the batch's stored orders): they are not looked up again.
+    `counted` is given the stored counted orders of each buyer looked up (see _counted_stored)."""
     wanted: dict[tuple[str, str], CustomerData] = {}
     # A new buyer is written with their first order of the batch, which the rollup step (a rebuild,
     # or customers_first_order_advance) would otherwise set with a second write of every new row.
@@ -99,11 +100,12 @@ def _resolve_customers(shop: Shop, orders: Sequence[OrderData], writer,
     by_email: dict[str, int] = {}
     # Two look-ups in one query, each on its own index (an OR of both would scan the shop's customers);
     # `exclude(platform_buyer_id="")` repeats the unique index's condition so that index can be used.
-    fields = ("pk", "platform_buyer_id", "email")
+    fields = ("pk", "platform_buyer_id", "email", "repeat_buyer", "first_ordered_at")
     of_shop = Customer.objects.filter(shop=shop).order_by()
     with_ids = of_shop.filter(ValuesIn(F("platform_buyer_id"), ids)).exclude(platform_buyer_id="").values_list(*fields)
     with_emails = of_shop.filter(ValuesIn(F("email"), emails)).values_list(*fields)
-    for pk, buyer_id, email in with_ids.union(with_emails):
+    for pk, buyer_id, email, repeat, first_ordered_at in with_ids.union(with_emails):
+        counted[pk] = max(counted.get(pk, 0), _counted_stored(repeat, first_ordered_at))
         if buyer_id:
             found[("id", buyer_id)] = pk
         if email:
@@ -122,6 +124,11 @@ def _resolve_customers(shop: Shop, orders: Sequence[OrderData], writer,
     if new_rows:
         found.update(zip(new_keys, writer.insert(Customer, _CUSTOMER_FIELDS, new_rows, return_ids=True)))
     return found
+
+
+def _counted_stored(repeat_buyer: bool, first_ordered_at: dt.datetime | None) -> int:
+    """A customer's counted orders as their row tells: 0, 1, or 2 for two or more."""
+    return 2 if repeat_buyer else (1 if first_ordered_at is not None else 0)
 
 
 def _resolve_listings(shop: Shop, orders: Sequence[OrderData],
@@ -174,6 +181,7 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
 def _order_row(shop: Shop, data: OrderData, *, rate, customer_id) -> _OrderRow:
     row = _OrderRow()
     row.pk = None
+    row.repeat_buyer = False
     row.shop_id = shop.pk
     row.platform_order_id = data.platform_order_id
     row.order_number = data.order_number[:64]
@@ -285,22 +293,34 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
     existing: dict[str, tuple[int, list]] = {}
     # The customers of stored orders, by the key they answer to: an unchanged order needs no look-up.
     known_customers: dict[tuple[str, str], int] = {}
-    for pk, pid, customer_shop, buyer_id, email, *values in Order.objects.filter(
+    # Customer id -> their counted orders as far as known (stored: 0, 1, or 2 for two or more; then
+    # with the batch's new ones): a new order is written with its repeat-buyer flag from it, and
+    # customers_first_order_advance, or the rebuild, corrects what another transaction changed meanwhile.
+    counted: dict[int, int] = dict(turn.known_counted) if turn is not None else {}
+    for pk, pid, customer_shop, buyer_id, email, repeat, first_ordered_at, *values in Order.objects.filter(
         ValuesIn(F("platform_order_id"), [d.platform_order_id for d, _ in priced]), shop=shop
     ).order_by().values_list(
-        "pk", "platform_order_id", "customer__shop_id", "customer__platform_buyer_id", "customer__email", *_ORDER_FIELDS
+        "pk", "platform_order_id", "customer__shop_id", "customer__platform_buyer_id", "customer__email",
+        "customer__repeat_buyer", "customer__first_ordered_at", *_ORDER_FIELDS
     ):
         existing[pid] = (pk, values)
         if customer_shop == shop.pk:
+            customer_id = values[_CUSTOMER_ID]
+            counted[customer_id] = max(counted.get(customer_id, 0), _counted_stored(repeat, first_ordered_at))
             if buyer_id:
                 known_customers[("id", buyer_id)] = values[_CUSTOMER_ID]
             if email:
                 known_customers.setdefault(("email", email), values[_CUSTOMER_ID])
     if turn is not None:
         known_customers = {**turn.known_customers, **known_customers}
-    customers = _resolve_customers(shop, [d for d, _ in priced], writer, known_customers)
+    customers = _resolve_customers(shop, [d for d, _ in priced], writer, known_customers, counted)
+    for data, _ in priced:
+        if data.status in COUNTED_ORDER_STATUSES and data.platform_order_id not in existing:
+            customer_id = customers.get(_customer_key(data.customer))
+            if customer_id is not None:
+                counted[customer_id] = counted.get(customer_id, 0) + 1
     if turn is not None:
-        turn.resolved(customers)
+        turn.resolved(customers, counted)
     existing_lines: dict[int, list[StoredLine]] = {}
     if existing:
         for pk, order_id, line_id, *values, posted_at in OrderLine.objects.filter(
@@ -331,6 +351,7 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
         lines = _line_values(data, rate)
         stored = existing.get(data.platform_order_id)
         if stored is None:
+            row.repeat_buyer = row.customer_id is not None and counted.get(row.customer_id, 0) >= 2
             new_orders.append((row, data, lines))
             touched_days.add(day_of[data.platform_order_id])
             continue
@@ -345,8 +366,9 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
 
     if new_orders:
         ids = writer.insert(
-            Order, ("shop_id", "platform_order_id", *_ORDER_FIELDS),
-            [(row.shop_id, row.platform_order_id, *row.values()) for row, _, _ in new_orders], return_ids=True,
+            Order, ("shop_id", "platform_order_id", "repeat_buyer", *_ORDER_FIELDS),
+            [(row.shop_id, row.platform_order_id, row.repeat_buyer, *row.values()) for row, _, _ in new_orders],
+            return_ids=True,
         )
         for (row, _, _), pk in zip(new_orders, ids):
             row.pk = pk
@@ -408,13 +430,14 @@ def _new_orders_add_to_rollups(shop: Shop, new_orders: list, day_of: dict, listi
     customers' first order back where one of them is earlier: figures the batch holds already."""
     delta = RollupDelta()
     earliest: dict[int, dt.datetime] = {}
+    buyers = {row.customer_id for row, _, _ in new_orders if row.customer_id is not None}
     for row, data, lines in new_orders:
         day = day_of[data.platform_order_id]
         products = [listings[line.platform_sku][1] for line in data.lines]
         delta.add_order(
             day=day, shop_id=shop.pk, platform_id=shop.platform_id, country=row.buyer_country, status=row.status,
             gross=row.total_amount_base, refunds=row.refund_amount_base, fees=row.platform_fee_base,
-            has_buyer=row.customer_id is not None,
+            has_buyer=row.customer_id is not None, repeat=row.repeat_buyer,
             lines=[(product_id, values[_QUANTITY], values[_LINE_TOTAL_BASE], unit_cost(product_id, day))
                    for product_id, values in zip(products, lines)],
         )
@@ -422,4 +445,4 @@ def _new_orders_add_to_rollups(shop: Shop, new_orders: list, day_of: dict, listi
             if row.customer_id not in earliest or row.ordered_at < earliest[row.customer_id]:
                 earliest[row.customer_id] = row.ordered_at
     sales_rollups_add(delta)
-    customers_first_order_advance(earliest)
+    customers_first_order_advance(earliest, buyers)

@@ -11,6 +11,8 @@ from django.conf import settings
 
 from apps.core.testing import api_client_for
 from apps.sales.ingest import orders_upsert
+from apps.sales.ingest.types import BatchTurn
+from apps.sales import services
 from apps.sales.models import Customer, Order, SalesDaily
 from apps.sales.services import COUNTED_ORDER_STATUSES, sales_rollups_rebuild
 from apps.users.tests.factories import UserFactory
@@ -131,3 +133,40 @@ def test_the_analysis_counts_a_buyer_made_a_repeat_buyer_by_a_payment(world):
     repeaters_before = round(float(before["repeat_purchase_rate"]) * before["customers"] / 100)
     assert after["repeat_purchase_rate"] == repeat_rate(repeaters_before + 1, after["customers"])
     assert sum(row["customers"] for row in after["rfm"]["segments"]) == after["customers"]
+
+
+def test_a_new_order_of_a_known_repeat_buyer_is_written_marked_and_its_count_handed_on(world, monkeypatch):
+    """The flag is written with the order (and the order added to the rollups as a repeat buyer's),
+    not set by the check that follows: here the check only records whom it was asked about."""
+    checked: list[int] = []
+    monkeypatch.setattr(services, "_repeat_flags_check", checked.extend)
+    b1 = Customer.objects.get(platform_buyer_id="b1")
+    handed: list[dict] = []
+    turn = BatchTurn(known_customers={}, resolved=lambda customers, counted: handed.append(counted),
+                     shared=lambda: None)
+    orders_upsert(shop=world.shops["us"], turn=turn, orders=[
+        Spec("us", "U30", utc(2025, 3, 27, 8), "paid", [("MUG", 1, 30)], "b1").data(),
+        Spec("us", "U31", utc(2025, 3, 27, 9), "paid", [("MUG", 1, 30)], "b7").data(),
+    ])
+    b7 = Customer.objects.get(platform_buyer_id="b7")
+    assert {"U30"} <= marked() and "U31" not in marked()
+    assert sorted(checked) == sorted([b1.pk, b7.pk])
+    # b1 had two or more counted orders (their row says so); b7 is new, with one.
+    assert (handed[0][b1.pk], handed[0][b7.pk]) == (3, 1)
+    assert_single_figures_kept()
+
+
+def test_a_flag_written_from_a_stale_count_is_corrected_with_the_rollups(world):
+    """A batch pipelined behind another takes its buyers' counts from it; when those were wrong
+    (another transaction cancelled an order meanwhile), the flag check after the insert puts the
+    new order, its buyer and its day's single-buyer figures right."""
+    b4 = Customer.objects.get(platform_buyer_id="b4")  # their only order, U5, is cancelled
+    turn = BatchTurn(known_customers={("id", "b4"): b4.pk}, resolved=lambda customers, counted: None,
+                     shared=lambda: None, known_counted={b4.pk: 2})
+    orders_upsert(shop=world.shops["us"], turn=turn, orders=[
+        Spec("us", "U32", utc(2025, 3, 27, 8), "paid", [("MUG", 1, 30)], "b4").data(),
+    ])
+    assert "U32" not in marked()
+    b4.refresh_from_db()
+    assert not b4.repeat_buyer
+    assert_single_figures_kept()

@@ -17,7 +17,17 @@ from apps.finance.models import FinancialRecord
 from apps.sales.models import Customer, Order, OrderLine
 
 MIN_ORDERS = 5000
-TABLES = (Order, OrderLine, Customer, FinancialRecord)
+# The columns the ingest and the rollups filter, join and group on: an ANALYZE of only these (and
+# the table's row count, which every ANALYZE sets) takes about half the time of the whole table's;
+# the other columns keep their statistics until autovacuum's next ANALYZE.
+PLANNED_COLUMNS = {
+    Order: ("shop_id", "platform_order_id", "ordered_at", "status", "customer_id", "fulfillment_channel",
+            "shipped_at"),
+    OrderLine: ("order_id", "product_id", "stock_posted_at"),
+    Customer: ("shop_id", "platform_buyer_id", "email", "first_ordered_at"),
+    FinancialRecord: ("order_id", "shop_id", "source_key"),
+}
+TABLES = tuple(PLANNED_COLUMNS)
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +40,17 @@ def _planner_rows(model) -> int:
     return max(int(row[0]), 0) if row else 0
 
 
-def tables_analyze() -> None:
+def tables_analyze(models=TABLES) -> None:
+    """ANALYZE of the planned columns of these tables (inside a transaction it counts the
+    transaction's own rows too)."""
     quote = connection.ops.quote_name
+
+    def target(model) -> str:
+        columns = ", ".join(quote(model._meta.get_field(name).column) for name in PLANNED_COLUMNS[model])
+        return f"{quote(model._meta.db_table)} ({columns})"
+
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {', '.join(quote(model._meta.db_table) for model in TABLES)}")
+        cursor.execute(f"ANALYZE {', '.join(target(model) for model in models)}")
 
 
 class GrowthWatch:

@@ -99,3 +99,15 @@ def test_a_first_collection_into_empty_tables_analyses_them_as_it_grows_them(mon
     assert [rows for _, rows in analysed_by] == [500, 1000]
     assert all(name.startswith(f"collect-store-{shop.pk}-") for name, _ in analysed_by)
     assert planner_rows(Order) == 1000
+
+
+@pytest.mark.django_db
+def test_the_planned_columns_are_analysed_and_every_table_is_counted():
+    orders(3)
+    tables_analyze()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename, attname FROM pg_stats WHERE tablename IN ('orders', 'order_lines')")
+        analysed = set(cursor.fetchall())
+    assert {("orders", "ordered_at"), ("orders", "shop_id"), ("orders", "status"),
+            ("order_lines", "order_id"), ("order_lines", "product_id")} <= analysed
+    assert (planner_rows(Order), planner_rows(OrderLine)) == (3, 3)

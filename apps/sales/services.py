@@ -304,13 +304,12 @@ def _repeat_flags_check(customer_ids: list[int]) -> None:
     """Sets the repeat-buyer flags of these customers and of their orders to what their orders say."""
     if not customer_ids:
         return
+    repeat, params = _is_repeat_buyer("c.id")
     if connection.vendor == "postgresql":  # one array: the same short statement for any number
-        repeat, params = _is_repeat_buyer("c.id")
         _repeat_flags_update(f"SELECT c.id, {repeat} FROM unnest(%s::bigint[]) AS c(id)", [*params, customer_ids])
         return
     for start in range(0, len(customer_ids), _ROWS_PER_ADD):
         chunk = customer_ids[start:start + _ROWS_PER_ADD]
-        repeat, params = _is_repeat_buyer("c.id")
         ids = " UNION ALL ".join(["SELECT %s AS id"] * len(chunk))
         _repeat_flags_update(f"SELECT c.id, {repeat} FROM ({ids}) c", [*params, *chunk])
 

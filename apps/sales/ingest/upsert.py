@@ -79,7 +79,7 @@ def _resolve_customers(shop: Shop, orders: Sequence[OrderData], writer, known: d
                        counted: dict[int, int]) -> dict[tuple[str, str], int]:
     """Finds or creates each buyer once per shop: by platform buyer id, else by e-mail. `known` are
     buyers already found (the customers of the batch's stored orders): they are not looked up again.
-    `counted` is given the stored counted orders of each buyer looked up (see _counted_stored)."""
+    `counted` is given the stored counted orders of each buyer looked up (see _count_stored)."""
     wanted: dict[tuple[str, str], CustomerData] = {}
     # A new buyer is written with their first order of the batch, which the rollup step (a rebuild,
     # or customers_first_order_advance) would otherwise set with a second write of every new row.
@@ -105,7 +105,7 @@ def _resolve_customers(shop: Shop, orders: Sequence[OrderData], writer, known: d
     with_ids = of_shop.filter(ValuesIn(F("platform_buyer_id"), ids)).exclude(platform_buyer_id="").values_list(*fields)
     with_emails = of_shop.filter(ValuesIn(F("email"), emails)).values_list(*fields)
     for pk, buyer_id, email, repeat, first_ordered_at in with_ids.union(with_emails):
-        counted[pk] = max(counted.get(pk, 0), _counted_stored(repeat, first_ordered_at))
+        _count_stored(counted, pk, repeat, first_ordered_at)
         if buyer_id:
             found[("id", buyer_id)] = pk
         if email:
@@ -126,9 +126,12 @@ def _resolve_customers(shop: Shop, orders: Sequence[OrderData], writer, known: d
     return found
 
 
-def _counted_stored(repeat_buyer: bool, first_ordered_at: dt.datetime | None) -> int:
-    """A customer's counted orders as their row tells: 0, 1, or 2 for two or more."""
-    return 2 if repeat_buyer else (1 if first_ordered_at is not None else 0)
+def _count_stored(counted: dict[int, int], customer_id: int, repeat_buyer: bool,
+                  first_ordered_at: dt.datetime | None) -> None:
+    """Records a customer's counted orders as their row tells (0, 1, or 2 for two or more), unless
+    `counted` knows of more already (from the batch before, not committed yet)."""
+    stored = 2 if repeat_buyer else (1 if first_ordered_at is not None else 0)
+    counted[customer_id] = max(counted.get(customer_id, 0), stored)
 
 
 def _resolve_listings(shop: Shop, orders: Sequence[OrderData],
@@ -306,11 +309,11 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
         existing[pid] = (pk, values)
         if customer_shop == shop.pk:
             customer_id = values[_CUSTOMER_ID]
-            counted[customer_id] = max(counted.get(customer_id, 0), _counted_stored(repeat, first_ordered_at))
+            _count_stored(counted, customer_id, repeat, first_ordered_at)
             if buyer_id:
-                known_customers[("id", buyer_id)] = values[_CUSTOMER_ID]
+                known_customers[("id", buyer_id)] = customer_id
             if email:
-                known_customers.setdefault(("email", email), values[_CUSTOMER_ID])
+                known_customers.setdefault(("email", email), customer_id)
     if turn is not None:
         known_customers = {**turn.known_customers, **known_customers}
     customers = _resolve_customers(shop, [d for d, _ in priced], writer, known_customers, counted)

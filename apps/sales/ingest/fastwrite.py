@@ -224,19 +224,50 @@ class ValuesIn(Lookup):
         return f"{lhs} = ANY(%s::{db_type}[])", (*lhs_params, self.rhs)
 
 
-def deferred_checks_run() -> None:
+def deferred_checks_run(*, keep_deferred: Sequence = ()) -> None:
     """Runs now the foreign-key checks the transaction has deferred so far (PostgreSQL), instead of
     all of them at its commit. A long import calls it after each chunk: the checks of one chunk then
     run while the next is parsed, not in one block at the end. Nothing is checked less: a violation
     raises IntegrityError here instead of at the commit.
 
-    `SET CONSTRAINTS ALL DEFERRED` afterwards restores the transaction's starting state because every
+    `keep_deferred`: foreign keys (model fields) whose checks stay for the commit, because a row they
+    point at may belong to a transaction that commits before this one but has not yet (a collection
+    page's buyers, created by the page before it).
+
+    `SET CONSTRAINTS ... DEFERRED` afterwards restores the transaction's starting state because every
     deferrable constraint of the schema is initially deferred (Django's foreign keys; a test keeps it so)."""
     if connection.vendor != "postgresql":
         return
+    names = "ALL" if not keep_deferred else _deferrable_constraints_except(tuple(keep_deferred))
+    if not names:
+        return
     with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
+        cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
+
+
+_DEFERRABLE_EXCEPT: dict[tuple, str] = {}
+
+
+def _deferrable_constraints_except(fields: tuple) -> str:
+    """The quoted names of the schema's deferrable constraints other than the foreign keys of
+    `fields`, read once per process (the schema changes only with a migration and a restart)."""
+    key = (connection.settings_dict["NAME"], fields)
+    if key not in _DEFERRABLE_EXCEPT:
+        kept = {(field.model._meta.db_table, field.column) for field in fields}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.conrelid::regclass::text, c.conname, array_agg(a.attname::text)"
+                " FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)"
+                " WHERE c.condeferrable AND c.connamespace = current_schema()::regnamespace"
+                " GROUP BY 1, 2 ORDER BY 2"
+            )
+            names = [
+                connection.ops.quote_name(name) for table, name, columns in cursor.fetchall()
+                if not (len(columns) == 1 and (table.strip('"'), columns[0]) in kept)
+            ]
+        _DEFERRABLE_EXCEPT[key] = ", ".join(names)
+    return _DEFERRABLE_EXCEPT[key]
 
 
 def row_writer() -> OrmWriter | CopyWriter:

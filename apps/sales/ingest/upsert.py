@@ -30,7 +30,7 @@ from apps.sales.services import (
 )
 
 from .effects import finance_records_write, lines_post_stock, may_leave_stock
-from .fastwrite import ValuesIn, row_writer
+from .fastwrite import ValuesIn, deferred_checks_run, row_writer
 from .lines import LineMatch, StoredLine, lines_match
 from .types import BatchTurn, CustomerData, OrderData, UpsertResult
 from .validation import order_data_problem
@@ -414,6 +414,10 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
             result.leaving_order_ids = leaving
         else:
             if turn is not None:
+                # This batch's own foreign-key checks now, while the batch before may still be storing,
+                # not at the commit, which waits for that batch; those of its orders' buyers (some the
+                # batch before created, not committed yet) stay for the commit.
+                deferred_checks_run(keep_deferred=[Order._meta.get_field("customer")])
                 turn.shared()
             if leaving:
                 lines_post_stock(order_ids=leaving)

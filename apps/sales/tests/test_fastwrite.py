@@ -131,6 +131,33 @@ def test_after_the_checks_run_foreign_keys_are_deferred_again():
 
 
 @postgresql_only
+def test_checks_kept_deferred_wait_for_the_commit_while_the_others_run_when_asked():
+    from apps.sales.ingest.fastwrite import deferred_checks_run
+    from apps.sales.models import Order
+
+    shop = ShopFactory()
+    customer_fk = Order._meta.get_field("customer")
+    with transaction.atomic():
+        # A customer row another transaction has not committed yet, as far as this one can see.
+        order_fields = ("shop_id", "platform_order_id", "currency_id", "exchange_rate", "status", "ordered_at",
+                        "customer_id")
+        CopyWriter().insert(Order, order_fields, [(shop.pk, "o-1", shop.currency_id, 1, "paid", "2024-01-01 00:00+00",
+                                                  999_999)])
+        deferred_checks_run(keep_deferred=[customer_fk])
+        Order.objects.filter(platform_order_id="o-1").update(customer=None)
+    assert Order.objects.get().customer_id is None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CopyWriter().insert(Customer, ("shop_id", "platform_buyer_id"), [(shop.pk + 10_000, "b-1")])  # no such shop
+        deferred_checks_run(keep_deferred=[customer_fk])
+        pytest.fail("the missing shop was not noticed")
+    with transaction.atomic():
+        deferred_checks_run(keep_deferred=[customer_fk])
+        CopyWriter().insert(Customer, ("shop_id", "platform_buyer_id"), [(shop.pk + 10_000, "b-2")])
+        Customer.objects.filter(platform_buyer_id="b-2").update(shop_id=shop.pk)  # deferred again afterwards
+    assert Customer.objects.get(platform_buyer_id="b-2").shop_id == shop.pk
+
+
+@postgresql_only
 def test_every_deferrable_constraint_starts_deferred():
     # deferred_checks_run ends with `SET CONSTRAINTS ALL DEFERRED`: a deferrable constraint that
     # starts immediate would be left deferred for the rest of the transaction.

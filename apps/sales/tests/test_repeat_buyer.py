@@ -170,3 +170,19 @@ def test_a_flag_written_from_a_stale_count_is_corrected_with_the_rollups(world):
     b4.refresh_from_db()
     assert not b4.repeat_buyer
     assert_single_figures_kept()
+
+
+def test_a_pipelined_batch_runs_its_own_foreign_key_checks_before_waiting_for_the_batch_before(world, monkeypatch):
+    """The checks of the batch's rows run while the batch before may still be storing; only those of
+    its orders' buyers (possibly created by that batch, not committed yet) wait for the commit."""
+    from apps.sales.ingest import upsert
+
+    steps: list = []
+    monkeypatch.setattr(upsert, "deferred_checks_run", lambda *, keep_deferred: steps.append(
+        ("checks", [(field.model, field.name) for field in keep_deferred])))
+    turn = BatchTurn(known_customers={}, resolved=lambda customers, counted: None,
+                     shared=lambda: steps.append("shared"))
+    orders_upsert(shop=world.shops["us"], turn=turn, orders=[
+        Spec("us", "U40", utc(2025, 3, 27, 8), "paid", [("MUG", 1, 30)], "b9").data(),
+    ])
+    assert steps[:2] == [("checks", [(Order, "customer")]), "shared"]

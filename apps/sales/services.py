@@ -208,7 +208,7 @@ class RollupDelta:
                 sku[3] += cost
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # see orders_upsert: no savepoint round trips
 def sales_rollups_add(delta: RollupDelta) -> None:
     """Adds the figures of orders that are in no rollup yet (tested equal to a rebuild of their days)."""
     _rows_add(SalesDaily, keys=("date", "shop", "buyer_country"), others=("platform",),
@@ -250,7 +250,7 @@ def _rows_add(model, *, keys: tuple, others: tuple, summed: tuple, rows: list[tu
             )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # see orders_upsert: no savepoint round trips
 def customers_first_order_advance(earliest: dict[int, dt.datetime], buyers: Iterable[int] = ()) -> None:
     """After orders were created: sets the first order of each customer (id -> the time of their
     earliest new counted order) to that time where it is earlier than the one stored, or none is:

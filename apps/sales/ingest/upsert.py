@@ -242,7 +242,11 @@ def _lines_same(match: LineMatch, values: list[tuple]) -> bool:
     )
 
 
-@transaction.atomic
+# No savepoint inside a caller's transaction: its two round trips (and the savepoints of the services
+# it calls, likewise without) are paid by every collected page, several of them in the part the
+# pipelined pages take in turn. No caller goes on with its transaction after an error here; the
+# error marks that transaction for rollback, so nothing of the batch is kept either way.
+@transaction.atomic(savepoint=False)
 def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: bool = False,
                   listings_seen: dict | None = None, turn: BatchTurn | None = None) -> UpsertResult:
     """Stores a batch of one shop's orders exactly once: new ones are created, changed ones updated

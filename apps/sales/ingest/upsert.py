@@ -304,15 +304,17 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
     # with the batch's new ones): a new order is written with its repeat-buyer flag from it, and
     # customers_first_order_advance, or the rebuild, corrects what another transaction changed meanwhile.
     counted: dict[int, int] = dict(turn.known_counted) if turn is not None else {}
-    for pk, pid, customer_shop, buyer_id, email, repeat, first_ordered_at, *values in Order.objects.filter(
+    for pk, pid, *values in Order.objects.filter(
         ValuesIn(F("platform_order_id"), [d.platform_order_id for d, _ in priced]), shop=shop
-    ).order_by().values_list(
-        "pk", "platform_order_id", "customer__shop_id", "customer__platform_buyer_id", "customer__email",
-        "customer__repeat_buyer", "customer__first_ordered_at", *_ORDER_FIELDS
-    ):
+    ).order_by().values_list("pk", "platform_order_id", *_ORDER_FIELDS):
         existing[pid] = (pk, values)
-        if customer_shop == shop.pk:
-            customer_id = values[_CUSTOMER_ID]
+    # Their customers by primary key, in a query of their own: joined to the orders, the planner
+    # hashed the whole customers table for a page's 250 (8 ms of a 9 ms look-up at 25,000 customers).
+    stored_buyers = {values[_CUSTOMER_ID] for _, values in existing.values()} - {None}
+    if stored_buyers:
+        for customer_id, buyer_id, email, repeat, first_ordered_at in Customer.objects.filter(
+            ValuesIn(F("pk"), list(stored_buyers)), shop=shop
+        ).order_by().values_list("pk", "platform_buyer_id", "email", "repeat_buyer", "first_ordered_at"):
             _count_stored(counted, customer_id, repeat, first_ordered_at)
             if buyer_id:
                 known_customers[("id", buyer_id)] = customer_id

@@ -355,8 +355,9 @@ def _repeat_flags_update(truth_sql: str, params: list) -> None:
             f"UPDATE {orders} SET repeat_buyer = t.repeat FROM truth t"
             f" WHERE {orders}.customer_id = t.customer_id AND {orders}.repeat_buyer <> t.repeat"
             f" RETURNING {returned}),"
-            # The customers through their primary key, asked for by id (as _InIdsOf does): joined
-            # alone, a table of some ten thousand customers was hashed whole for a page's 250 (5-7 ms).
+            # The customers by their primary key as well: `id = ANY(ARRAY(...))` is an index condition
+            # there, probed once per id (as _InIdsOf does), not a filter; joined alone, a table of some
+            # ten thousand customers was hashed whole for a page's 250 (5-7 ms).
             f" followed AS (UPDATE {customers} SET repeat_buyer = t.repeat FROM truth t"
             f" WHERE {customers}.id = ANY(ARRAY(SELECT customer_id FROM truth))"
             f" AND {customers}.id = t.customer_id AND {customers}.repeat_buyer <> t.repeat)"

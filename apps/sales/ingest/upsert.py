@@ -298,7 +298,8 @@ def orders_upsert(*, shop: Shop, orders: Sequence[OrderData], defer_effects: boo
         )
     } if product_ids else {}
     existing: dict[str, tuple[int, list]] = {}
-    # The customers of stored orders, by the key they answer to: an unchanged order needs no look-up.
+    # The customers of stored orders, by the key they answer to: read by primary key with their orders,
+    # they are not looked up again by buyer id or e-mail.
     known_customers: dict[tuple[str, str], int] = {}
     # Customer id -> their counted orders as far as known (stored: 0, 1, or 2 for two or more; then
     # with the batch's new ones): a new order is written with its repeat-buyer flag from it, and
